@@ -1,0 +1,168 @@
+/**
+ * The v2 entity routes. Every entity gets concrete, typed paths for exactly the operations it supports
+ * (`…/entityTypes/Messages/entities`), so the OpenAPI document types each one; a generic route behind them answers
+ * unknown entity types (404) and operations an entity does not have (501).
+ */
+import type { FastifyInstance } from 'fastify'
+import type { EntityDefinition, Operation } from '../../entities/catalog.js'
+import { ENTITIES, ENTITY_NAMES, isEntityName } from '../../entities/catalog.js'
+import { NotFoundError, InvalidArgumentError } from '../../errors.js'
+import type { EntityService } from '../../runtime/entity-service.js'
+import type { ConnectionParams } from './params.js'
+import { CONNECTION_PATH, connectionOf, connectionParamsSchema, pageSizeOf, pageSizeSchema } from './params.js'
+import { RPC_STATUS_ID, entitySchemaIds } from './schemas.js'
+
+const DEFAULT_PAGE_SIZE = 25
+const MAX_PAGE_SIZE = 200
+
+interface EntityParams extends ConnectionParams { entityId: string }
+interface ListQuery { pageSize?: number, pageToken?: string, conditions?: string, sortBy?: string[] }
+interface EntityBody { fields: unknown }
+
+const errorResponses = { '4xx': { $ref: `${RPC_STATUS_ID}#` }, '5xx': { $ref: `${RPC_STATUS_ID}#` } }
+
+const listQuerySchema = {
+  type: 'object',
+  properties: {
+    pageSize: pageSizeSchema(DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+    pageToken: { type: 'string', description: 'The nextPageToken of the previous page.' },
+    conditions: { type: 'string', description: 'Filter. Supported: Sid = \'<sid>\' or a bare Sid.' },
+    sortBy: { type: 'array', items: { type: 'string' }, description: 'Not supported yet: Twilio\'s own order is used (newest first).' }
+  }
+}
+
+function entityParamsSchema (entity: EntityDefinition): Record<string, unknown> {
+  return {
+    ...connectionParamsSchema,
+    required: [...connectionParamsSchema.required, 'entityId'],
+    properties: {
+      ...connectionParamsSchema.properties,
+      entityId: { type: 'string', pattern: entity.idPattern.source, description: `The ${entity.name} Sid.` }
+    }
+  }
+}
+
+function checkListQuery (query: ListQuery): void {
+  if (query.sortBy?.length) {
+    throw new InvalidArgumentError('sortBy is not supported yet: lists come in Twilio\'s own order (newest first)', [
+      { field: 'sortBy', description: 'is not supported yet' }
+    ])
+  }
+}
+
+function registerEntity (app: FastifyInstance, service: EntityService, entity: EntityDefinition): void {
+  const path = `${CONNECTION_PATH}/entityTypes/${entity.name}/entities`
+  const ids = entitySchemaIds(entity)
+  const supports = (operation: Operation): boolean => entity.operations.includes(operation)
+  const common = { tags: [entity.name], ...(entity.deprecation ? { deprecated: true } : {}) }
+  const deprecationNote = entity.deprecation ? ` ${entity.deprecation}` : ''
+
+  if (supports('LIST')) {
+    app.get<{ Params: ConnectionParams, Querystring: ListQuery }>(path, {
+      schema: {
+        ...common,
+        operationId: `list${entity.name}`,
+        summary: `List ${entity.name}`,
+        description: `Lists ${entity.name}, ${entity.document['x-entity'].defaultOrder ?? 'in Twilio\'s order'}.` +
+          (entity.name === 'Feedback' ? ' Twilio cannot list feedback: give the condition Sid = \'CA…\'.' : '') + deprecationNote,
+        params: connectionParamsSchema,
+        querystring: listQuerySchema,
+        response: { 200: { $ref: `${ids.list}#` }, ...errorResponses }
+      }
+    }, async (request) => {
+      checkListQuery(request.query)
+      return service.list(connectionOf(request.params), entity, {
+        pageSize: pageSizeOf(request.query.pageSize, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+        pageToken: request.query.pageToken,
+        conditions: request.query.conditions
+      })
+    })
+  }
+  if (supports('CREATE')) {
+    app.post<{ Params: ConnectionParams, Body: EntityBody }>(path, {
+      schema: {
+        ...common,
+        operationId: `create${entity.name}`,
+        summary: `Create ${entity.name}`,
+        description: `${entity.create?.description ?? ''}${deprecationNote}`.trim(),
+        params: connectionParamsSchema,
+        body: { $ref: `${ids.createRequest}#` },
+        response: { 200: { $ref: `${ids.createAnswer}#` }, ...errorResponses }
+      }
+    }, async (request) => service.create(connectionOf(request.params), entity, request.body.fields))
+  }
+  if (supports('GET')) {
+    app.get<{ Params: EntityParams }>(`${path}/:entityId`, {
+      schema: {
+        ...common,
+        operationId: `get${entity.name}`,
+        summary: `Get one of ${entity.name}`,
+        ...(deprecationNote ? { description: deprecationNote.trim() } : {}),
+        params: entityParamsSchema(entity),
+        response: { 200: { $ref: `${ids.entity}#` }, ...errorResponses }
+      }
+    }, async (request) => service.get(connectionOf(request.params), entity, request.params.entityId))
+  }
+  if (supports('UPDATE')) {
+    app.patch<{ Params: EntityParams, Body: EntityBody }>(`${path}/:entityId`, {
+      schema: {
+        ...common,
+        operationId: `update${entity.name}`,
+        summary: `Update one of ${entity.name}`,
+        description: `Changes the given fields; the others are left as they are.${deprecationNote}`,
+        params: entityParamsSchema(entity),
+        body: { $ref: `${ids.updateRequest}#` },
+        response: { 200: { $ref: `${ids.entity}#` }, ...errorResponses }
+      }
+    }, async (request) => service.update(connectionOf(request.params), entity, request.params.entityId, request.body.fields))
+  }
+  if (supports('DELETE')) {
+    app.delete<{ Params: EntityParams }>(`${path}/:entityId`, {
+      schema: {
+        ...common,
+        operationId: `delete${entity.name}`,
+        summary: `Delete one of ${entity.name}`,
+        ...(deprecationNote ? { description: deprecationNote.trim() } : {}),
+        params: entityParamsSchema(entity),
+        response: { 200: { $ref: 'Empty#' }, ...errorResponses }
+      }
+    }, async (request) => {
+      await service.delete(connectionOf(request.params), entity, request.params.entityId)
+      return {}
+    })
+  }
+}
+
+interface GenericParams extends ConnectionParams { entityType: string, entityId?: string }
+
+/** The entity a generic route names; 404 NOT_FOUND (with a hint for a wrong case) when there is none. */
+export function entityNamed (name: string): EntityDefinition {
+  if (isEntityName(name)) return ENTITIES.get(name)!
+  const near = ENTITY_NAMES.find((known) => known.toLowerCase() === name.toLowerCase())
+  throw new NotFoundError(`Entity type ${name} not found${near ? `; did you mean ${near}?` : ''} ` +
+    `(entity types: ${ENTITY_NAMES.join(', ')})`)
+}
+
+function registerGeneric (app: FastifyInstance, service: EntityService): void {
+  const path = `${CONNECTION_PATH}/entityTypes/:entityType/entities`
+  const hidden = { hide: true }
+  app.get<{ Params: GenericParams, Querystring: ListQuery }>(path, { schema: hidden }, async (request) => {
+    const entity = entityNamed(request.params.entityType)
+    return service.list(connectionOf(request.params), entity, { pageSize: DEFAULT_PAGE_SIZE })
+  })
+  app.post<{ Params: GenericParams, Body: EntityBody }>(path, { schema: hidden }, async (request) =>
+    service.create(connectionOf(request.params), entityNamed(request.params.entityType), request.body?.fields))
+  app.get<{ Params: GenericParams }>(`${path}/:entityId`, { schema: hidden }, async (request) =>
+    service.get(connectionOf(request.params), entityNamed(request.params.entityType), request.params.entityId!))
+  app.patch<{ Params: GenericParams, Body: EntityBody }>(`${path}/:entityId`, { schema: hidden }, async (request) =>
+    service.update(connectionOf(request.params), entityNamed(request.params.entityType), request.params.entityId!, request.body?.fields))
+  app.delete<{ Params: GenericParams }>(`${path}/:entityId`, { schema: hidden }, async (request) => {
+    await service.delete(connectionOf(request.params), entityNamed(request.params.entityType), request.params.entityId!)
+    return {}
+  })
+}
+
+export function registerEntityRoutes (app: FastifyInstance, service: EntityService): void {
+  for (const entity of ENTITIES.values()) registerEntity(app, service, entity)
+  registerGeneric(app, service)
+}

@@ -1,0 +1,83 @@
+/**
+ * Builds the gateway from a configuration object. `server.ts` reads the environment and listens; tests build the
+ * app here and call it with `inject`.
+ */
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import packageJson from '../package.json' with { type: 'json' }
+import { registerBearerAuth } from './api/auth.js'
+import { registerErrorHandling } from './api/error-handler.js'
+import { registerHealthRoutes } from './api/health.js'
+import { registerJsonBodies } from './api/json-body.js'
+import { registerConnectionStatusRoutes } from './api/v2/connection-status.js'
+import { registerEntityRoutes } from './api/v2/entities.js'
+import { registerEntityTypeRoutes } from './api/v2/entity-types.js'
+import { ENTITY_REQUEST_IDS, runtimeSchemas } from './api/v2/schemas.js'
+import type { ConnectionRegistry } from './connections/registry.js'
+import { EntityInputValidator } from './entities/input-validator.js'
+import { registerOpenApi } from './plugins/openapi.js'
+import { ConnectionStatusService } from './runtime/connection-status.js'
+import { ConnectionRuntime } from './runtime/connections.js'
+import { EntityService } from './runtime/entity-service.js'
+import { PageTokens } from './runtime/page-tokens.js'
+import type { SecretStore } from './secrets/secret-store.js'
+import { TwilioClients } from './twilio/client.js'
+import { buildSerializerCompilers, buildValidatorCompilers } from './validation/fastify-compilers.js'
+
+export interface GatewayConfig {
+  /** The bearer token callers send. */
+  adminToken: string
+  connections: ConnectionRegistry
+  secrets: SecretStore
+  /** HMAC key (≥ 32 bytes) that signs page tokens. */
+  pageTokenKey: Buffer
+  /** Base URL of the built-in Twilio sandbox while it runs; connections with `sandbox=true` reach it. */
+  sandboxBaseUrl?: string
+  /** Operator override of Twilio's API host (a Twilio-compatible endpoint). */
+  twilioApiBaseUrl?: string
+  /** Upstream request timeout, milliseconds (default 30 s). */
+  upstreamTimeoutMs?: number
+  logger?: FastifyServerOptions['logger']
+}
+
+// Fastify's published types for these factories do not match what Fastify passes them ({ schema, httpPart, … }).
+type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>
+
+/** Largest request body accepted: the Connectors task's payload limit. */
+export const BODY_LIMIT_BYTES = 10 * 1024 * 1024
+
+export async function buildApp (config: GatewayConfig): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: config.logger ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    schemaController: {
+      compilersFactory: {
+        buildValidator: buildValidatorCompilers(ENTITY_REQUEST_IDS) as CompilersFactory['buildValidator'],
+        buildSerializer: buildSerializerCompilers() as CompilersFactory['buildSerializer']
+      }
+    }
+  })
+  registerErrorHandling(app)
+  registerJsonBodies(app)
+  registerBearerAuth(app, config.adminToken)
+  await registerOpenApi(app, packageJson.version)
+  for (const schema of runtimeSchemas()) app.addSchema(schema)
+
+  const clients = new TwilioClients({
+    secrets: config.secrets,
+    sandboxBaseUrl: config.sandboxBaseUrl,
+    apiBaseUrl: config.twilioApiBaseUrl,
+    timeoutMs: config.upstreamTimeoutMs
+  })
+  const connections = new ConnectionRuntime(config.connections, clients)
+  const entities = new EntityService(connections, new EntityInputValidator(), new PageTokens(config.pageTokenKey))
+
+  registerHealthRoutes(app, () => true)
+  // Routes live in a child context: Fastify then builds its validator and serializer compilers once for all of
+  // them, instead of once per route in the context the shared schemas were added to.
+  await app.register(async (routes) => {
+    registerEntityTypeRoutes(routes, connections)
+    registerEntityRoutes(routes, entities)
+    registerConnectionStatusRoutes(routes, new ConnectionStatusService(connections, clients))
+  })
+  return app
+}

@@ -1,0 +1,96 @@
+/**
+ * The Connection resource, in the JSON shape of Google's Connectors v1 API (`google.cloud.connectors.v1.Connection`),
+ * and what the runtime needs from it.
+ */
+import { FailedPreconditionError } from '../errors.js'
+
+export interface SecretRef { secretVersion: string }
+
+export interface ConfigVariable {
+  key: string
+  intValue?: string | number
+  boolValue?: boolean
+  stringValue?: string
+  secretValue?: SecretRef
+  encryptionKeyValue?: { type?: string, kmsKeyName?: string }
+}
+
+export interface AuthConfig {
+  authType: string
+  authKey?: string
+  additionalVariables?: ConfigVariable[]
+  userPassword?: { username?: string, password?: SecretRef }
+}
+
+export interface Destination { host?: string, port?: number, serviceAttachment?: string }
+
+export interface ConnectionStatus { state: string, description?: string, status?: string }
+
+export interface Connection {
+  /** `projects/{project}/locations/{location}/connections/{connection}` */
+  name: string
+  connectorVersion: string
+  description?: string
+  labels?: Record<string, string>
+  configVariables?: ConfigVariable[]
+  authConfig?: AuthConfig
+  destinationConfigs?: Array<{ key: string, destinations?: Destination[] }>
+  nodeConfig?: { minNodeCount?: number, maxNodeCount?: number }
+  serviceAccount?: string
+  suspended?: boolean
+  status?: ConnectionStatus
+}
+
+export const CONNECTION_NAME = /^projects\/[^/]+\/locations\/[^/]+\/connections\/[^/]+$/
+
+export function connectionName (project: string, location: string, connection: string): string {
+  return `projects/${project}/locations/${location}/connections/${connection}`
+}
+
+/** What a runtime call needs to reach Twilio for a connection. */
+export interface RuntimeSettings {
+  /** Account SID or API key SID (HTTP Basic username). */
+  username: string
+  /** Secret Manager version name holding the auth token or key secret. */
+  passwordSecretVersion: string
+  /** The account whose resources are used: `account_sid`, else the username. */
+  accountSid: string
+  region?: string
+  edge?: string
+  /** The connection asks for the gateway's built-in Twilio sandbox. */
+  sandbox: boolean
+}
+
+export function configValue (connection: Connection, key: string): ConfigVariable | undefined {
+  return connection.configVariables?.find((variable) => variable.key === key)
+}
+
+function stringSetting (connection: Connection, key: string): string | undefined {
+  const value = configValue(connection, key)?.stringValue?.trim()
+  return value || undefined
+}
+
+export function runtimeSettings (connection: Connection): RuntimeSettings {
+  const auth = connection.authConfig
+  const username = auth?.userPassword?.username
+  const passwordSecretVersion = auth?.userPassword?.password?.secretVersion
+  if (auth?.authType !== 'USER_PASSWORD' || !username || !passwordSecretVersion) {
+    throw new FailedPreconditionError(
+      `Connection ${connection.name} has no usable credentials: authConfig must be USER_PASSWORD with a username ` +
+      'and a password secretVersion')
+  }
+  const accountSid = stringSetting(connection, 'account_sid') ?? username
+  if (!/^AC[0-9a-fA-F]{32}$/.test(accountSid)) {
+    throw new FailedPreconditionError(
+      `Connection ${connection.name} names no Twilio account: set the account_sid config variable when the ` +
+      'username is an API key')
+  }
+  return {
+    username,
+    passwordSecretVersion,
+    accountSid,
+    region: stringSetting(connection, 'region'),
+    edge: stringSetting(connection, 'edge'),
+    sandbox: configValue(connection, 'sandbox')?.boolValue === true
+  }
+}

@@ -1,0 +1,28 @@
+import type { Connection } from './connection.js'
+
+/** Where the runtime finds connections by their full name. */
+export interface ConnectionRegistry {
+  get (name: string): Promise<Connection | undefined>
+}
+
+/** A registry held in memory (the built-in sandbox connection, tests). */
+export class MemoryConnectionRegistry implements ConnectionRegistry {
+  readonly #connections = new Map<string, Connection>()
+
+  constructor (connections: Connection[] = []) {
+    for (const connection of connections) this.put(connection)
+  }
+
+  put (connection: Connection): void {
+    this.#connections.set(connection.name, structuredClone(connection))
+  }
+
+  delete (name: string): void {
+    this.#connections.delete(name)
+  }
+
+  async get (name: string): Promise<Connection | undefined> {
+    const found = this.#connections.get(name)
+    return found && structuredClone(found)
+  }
+}

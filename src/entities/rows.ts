@@ -1,0 +1,50 @@
+/**
+ * Twilio records → typed entity fields, driven by the entity's schema: RFC 2822 dates (or the SDK's `Date`s) become
+ * ISO 8601, Twilio's numeric strings become numbers, nested objects stay objects.
+ *
+ *   { "date_sent": "Tue, 31 Aug 2010 20:36:28 +0000", "num_segments": "1", "from": "+1…" }   (raw JSON)
+ *   { dateSent: Date, numSegments: "1", from: "+1…" }                                       (SDK instance JSON)
+ *     → { "DateSent": "2010-08-31T20:36:28Z", "NumSegments": 1, "Sender": "+1…" }
+ */
+import type { PropertySchema } from './catalog.js'
+
+export type Fields = Record<string, unknown>
+
+const camelCase = (snake: string): string => snake.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase())
+
+function typesOf (property: PropertySchema): string[] {
+  return Array.isArray(property.type) ? property.type : property.type ? [property.type] : []
+}
+
+/** Formats an instant as ISO 8601 in UTC, without the milliseconds Twilio never has. */
+export function isoTimestamp (date: Date): string {
+  return date.toISOString().replace('.000Z', 'Z')
+}
+
+function convert (property: PropertySchema, value: unknown): unknown {
+  if (value === null || value === undefined) return null
+  if (property.format === 'date-time') {
+    const date = value instanceof Date ? value : new Date(String(value))
+    return Number.isNaN(date.getTime()) ? null : isoTimestamp(date)
+  }
+  const types = typesOf(property)
+  if ((types.includes('integer') || types.includes('number')) && typeof value === 'string') {
+    if (value.trim() === '') return null
+    const number = Number(value)
+    return Number.isNaN(number) ? null : number
+  }
+  return value
+}
+
+/**
+ * Maps a Twilio record onto the given field schemas. Each field is looked up by its Twilio name in snake_case
+ * (raw JSON) and camelCase (the SDK's instances); every field is present, null when Twilio did not send it.
+ */
+export function toFields (properties: Record<string, PropertySchema>, record: Record<string, unknown>): Fields {
+  const fields: Fields = {}
+  for (const [field, property] of Object.entries(properties)) {
+    const twilioName = property['x-twilio-name'] ?? field
+    fields[field] = convert(property, twilioName in record ? record[twilioName] : record[camelCase(twilioName)])
+  }
+  return fields
+}

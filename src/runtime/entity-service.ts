@@ -1,0 +1,134 @@
+/**
+ * Entity operations for one connection: List / Get / Create / Update / Delete in Google's shapes. Routes stay
+ * thin; this is where input is validated, ids are checked before anything goes upstream, Twilio records become
+ * typed rows and Twilio's failures become domain errors.
+ */
+import type { EntityDefinition, Operation } from '../entities/catalog.js'
+import type { EntityInputValidator } from '../entities/input-validator.js'
+import { toTwilioParams } from '../entities/inputs.js'
+import type { Fields } from '../entities/rows.js'
+import { toFields } from '../entities/rows.js'
+import { GatewayError, InvalidArgumentError, UnimplementedError } from '../errors.js'
+import { sidCondition } from '../filter/sid-condition.js'
+import type { UpstreamContext } from '../twilio/client.js'
+import type { EntityAdapter } from '../twilio/entity-adapter.js'
+import { adapterFor } from '../twilio/entities/index.js'
+import type { UpstreamCall } from '../twilio/errors.js'
+import { upstreamError } from '../twilio/errors.js'
+import type { ConnectionRuntime } from './connections.js'
+import type { PageTokens } from './page-tokens.js'
+
+/** Google's `Entity`. */
+export interface EntityResource { name?: string, fields: Fields }
+
+export interface ListRequest { pageSize: number, pageToken?: string, conditions?: string }
+export interface ListResult { entities: EntityResource[], nextPageToken: string }
+
+export class EntityService {
+  constructor (
+    private readonly connections: ConnectionRuntime,
+    private readonly inputs: EntityInputValidator,
+    private readonly pageTokens: PageTokens
+  ) {}
+
+  async list (connection: string, entity: EntityDefinition, request: ListRequest): Promise<ListResult> {
+    const adapter = this.#adapter(entity, 'LIST')
+    const conditions = request.conditions?.trim() ?? ''
+    // Validate everything the caller sent before the first upstream call.
+    const sid = conditions ? sidCondition(entity, conditions) : undefined
+    const scope = { connection, entity: entity.name, conditions }
+    const pageUri = request.pageToken ? this.pageTokens.open(scope, request.pageToken) : undefined
+    const upstream = await this.connections.upstream(connection)
+    if (sid !== undefined) {
+      const row = await this.#getRow(upstream, entity, adapter, sid).catch((error: unknown) => {
+        if (error instanceof GatewayError && error.code === 'NOT_FOUND') return undefined
+        throw error
+      })
+      return { entities: row ? [this.#resource(connection, entity, row)] : [], nextPageToken: '' }
+    }
+    const page = await this.#call(upstream, entity, 'LIST', entity.name,
+      () => adapter.list!(upstream, { pageSize: request.pageSize, pageUri: pageUri && withPageSize(pageUri, request.pageSize), filters: {} }))
+    return {
+      entities: page.records.map((record) => this.#resource(connection, entity, toFields(entity.fields, record))),
+      nextPageToken: page.nextPageUri ? this.pageTokens.issue(scope, page.nextPageUri) : ''
+    }
+  }
+
+  async get (connection: string, entity: EntityDefinition, id: string): Promise<EntityResource> {
+    const adapter = this.#adapter(entity, 'GET')
+    this.#checkId(entity, id)
+    const upstream = await this.connections.upstream(connection)
+    return this.#resource(connection, entity, await this.#getRow(upstream, entity, adapter, id))
+  }
+
+  async create (connection: string, entity: EntityDefinition, payload: unknown): Promise<EntityResource> {
+    const adapter = this.#adapter(entity, 'CREATE')
+    const fields = this.inputs.parse(entity, 'CREATE', payload)
+    const upstream = await this.connections.upstream(connection)
+    const record = await this.#call(upstream, entity, 'CREATE', entity.name,
+      () => adapter.create!(upstream, toTwilioParams(entity.create!, fields)))
+    if (entity.createResult) return { fields: toFields(entity.createResult, record) }
+    return this.#resource(connection, entity, toFields(entity.fields, record))
+  }
+
+  async update (connection: string, entity: EntityDefinition, id: string, payload: unknown): Promise<EntityResource> {
+    const adapter = this.#adapter(entity, 'UPDATE')
+    this.#checkId(entity, id)
+    const fields = this.inputs.parse(entity, 'UPDATE', payload)
+    const upstream = await this.connections.upstream(connection)
+    const record = await this.#call(upstream, entity, 'UPDATE', `${entity.name} ${id}`,
+      () => adapter.update!(upstream, id, toTwilioParams(entity.update!, fields)))
+    return this.#resource(connection, entity, toFields(entity.fields, record))
+  }
+
+  async delete (connection: string, entity: EntityDefinition, id: string): Promise<void> {
+    const adapter = this.#adapter(entity, 'DELETE')
+    this.#checkId(entity, id)
+    const upstream = await this.connections.upstream(connection)
+    await this.#call(upstream, entity, 'DELETE', `${entity.name} ${id}`, () => adapter.delete!(upstream, id))
+  }
+
+  #adapter (entity: EntityDefinition, operation: Operation): EntityAdapter {
+    if (!entity.operations.includes(operation)) {
+      throw new UnimplementedError(`${entity.name} does not support ${operation}: Twilio has no such operation ` +
+        `(supported: ${entity.operations.join(', ')})`)
+    }
+    return adapterFor(entity.name)
+  }
+
+  #checkId (entity: EntityDefinition, id: string): void {
+    if (!entity.idPattern.test(id)) {
+      throw new InvalidArgumentError(`'${id}' is not a well-formed ${entity.name} id`, [
+        { field: 'entityId', description: `must match ${entity.idPattern.source}` }
+      ])
+    }
+  }
+
+  async #getRow (upstream: UpstreamContext, entity: EntityDefinition, adapter: EntityAdapter, id: string): Promise<Fields> {
+    const record = await this.#call(upstream, entity, 'GET', `${entity.name} ${id}`, () => adapter.get!(upstream, id))
+    return toFields(entity.fields, record)
+  }
+
+  async #call<T> (upstream: UpstreamContext, entity: EntityDefinition, operation: UpstreamCall['operation'], subject: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send()
+    } catch (error) {
+      if (error instanceof GatewayError) throw error
+      throw upstreamError(error, { connection: upstream.connection, operation, subject, deprecation: entity.deprecation })
+    }
+  }
+
+  #resource (connection: string, entity: EntityDefinition, fields: Fields): EntityResource {
+    const sid = fields.Sid
+    return typeof sid === 'string'
+      ? { name: `${connection}/entityTypes/${entity.name}/entities/${sid}`, fields }
+      : { fields }
+  }
+}
+
+/** Sets Twilio's `PageSize` in a next-page URI, so each page holds what its caller asked for. */
+function withPageSize (uri: string, pageSize: number): string {
+  const url = new URL(uri, 'https://api.twilio.com')
+  url.searchParams.set('PageSize', String(pageSize))
+  return url.pathname + url.search
+}

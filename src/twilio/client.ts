@@ -1,0 +1,89 @@
+/**
+ * Twilio SDK clients per connection. A connection reaches the built-in sandbox only when it says so
+ * (`sandbox` config variable) and the sandbox runs; otherwise it reaches Twilio at its region/edge host, or at the
+ * operator's `TWILIO_API_BASE_URL` override. Clients are cached per connection until its settings or secret change.
+ */
+import { createHash } from 'node:crypto'
+import twilio from 'twilio'
+import type { Connection } from '../connections/connection.js'
+import { runtimeSettings } from '../connections/connection.js'
+import { FailedPreconditionError } from '../errors.js'
+import type { SecretStore } from '../secrets/secret-store.js'
+import type RequestClient from 'twilio/lib/base/RequestClient.js'
+
+export type TwilioClient = ReturnType<typeof twilio>
+type TwilioResponse<T> = Awaited<ReturnType<RequestClient['request']>> & { body: T }
+
+/** Everything an entity adapter needs to call Twilio for one connection. */
+export interface UpstreamContext {
+  client: TwilioClient
+  /** The account whose resources are read and written. */
+  accountSid: string
+  /** The connection's full name, for messages. */
+  connection: string
+}
+
+export interface TwilioClientOptions {
+  secrets: SecretStore
+  /** Base URL of the built-in sandbox, when it runs. */
+  sandboxBaseUrl?: string
+  /** Operator override of Twilio's host, for a Twilio-compatible endpoint. */
+  apiBaseUrl?: string
+  /** Upstream request timeout in milliseconds. */
+  timeoutMs?: number
+}
+
+const TWILIO_ORIGIN = /^https:\/\/[^/]+/
+
+/** A RequestClient that sends the SDK's `https://api.twilio.com/…` requests to another base URL. */
+class RedirectingRequestClient extends twilio.RequestClient {
+  constructor (private readonly baseUrl: string, options: RequestClient.RequestClientOptions) {
+    super(options)
+  }
+
+  override request<TData> (options: RequestClient.RequestOptions<TData>): Promise<TwilioResponse<TData>> {
+    return super.request<TData>({ ...options, uri: options.uri.replace(TWILIO_ORIGIN, this.baseUrl) })
+  }
+}
+
+export class TwilioClients {
+  readonly #cache = new Map<string, { fingerprint: string, context: UpstreamContext }>()
+
+  constructor (private readonly options: TwilioClientOptions) {}
+
+  /** The base URL a connection reaches, or undefined for Twilio itself. */
+  upstreamBaseUrl (connection: Connection): string | undefined {
+    const settings = runtimeSettings(connection)
+    if (settings.sandbox) {
+      if (!this.options.sandboxBaseUrl) {
+        throw new FailedPreconditionError(
+          `Connection ${connection.name} asks for the sandbox (config variable sandbox=true), but the sandbox is ` +
+          'not running on this gateway; set sandbox to false to reach Twilio')
+      }
+      return this.options.sandboxBaseUrl
+    }
+    return this.options.apiBaseUrl
+  }
+
+  async forConnection (connection: Connection): Promise<UpstreamContext> {
+    const settings = runtimeSettings(connection)
+    const baseUrl = this.upstreamBaseUrl(connection)
+    const password = await this.options.secrets.access(settings.passwordSecretVersion)
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([settings, baseUrl, password]))
+      .digest('hex')
+    const cached = this.#cache.get(connection.name)
+    if (cached?.fingerprint === fingerprint) return cached.context
+
+    const requestOptions = { timeout: this.options.timeoutMs ?? 30_000, keepAlive: true }
+    const client = twilio(settings.username, password, {
+      accountSid: settings.accountSid,
+      ...(baseUrl
+        ? { httpClient: new RedirectingRequestClient(baseUrl.replace(/\/+$/, ''), requestOptions) }
+        : { httpClient: new twilio.RequestClient(requestOptions), region: settings.region, edge: settings.edge })
+    })
+    const context: UpstreamContext = { client, accountSid: settings.accountSid, connection: connection.name }
+    this.#cache.set(connection.name, { fingerprint, context })
+    return context
+  }
+}

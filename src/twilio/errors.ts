@@ -1,0 +1,92 @@
+/**
+ * Twilio failures → domain errors, by meaning. Twilio's own `code`, `message` and `more_info` travel in an
+ * `ErrorInfo` detail (domain `api.twilio.com`). Nothing from the SDK's request (which carries credentials) is copied.
+ */
+import type { ErrorDetail } from '../errors.js'
+import { GatewayError, errorInfoDetail, retryInfoDetail } from '../errors.js'
+
+/** What the gateway was doing upstream, for the error's message and its retry semantics. */
+export interface UpstreamCall {
+  connection: string
+  /** `CREATE` outcomes are never guessed: a create that may have happened is not reported as retryable. */
+  operation: 'LIST' | 'GET' | 'CREATE' | 'UPDATE' | 'DELETE' | 'CHECK'
+  /** What was addressed, e.g. `Messages SM3ad9…`. */
+  subject: string
+  /** Appended to not-found messages of retired Twilio APIs. */
+  deprecation?: string
+}
+
+interface TwilioErrorBody { status: number, code?: number, message?: string, moreInfo?: string }
+
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+
+function twilioErrorBody (error: unknown): TwilioErrorBody | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  const candidate = error as Record<string, unknown>
+  if (typeof candidate.status !== 'number') return undefined
+  return {
+    status: candidate.status,
+    code: typeof candidate.code === 'number' ? candidate.code : undefined,
+    message: typeof candidate.message === 'string' ? candidate.message : (typeof candidate.detail === 'string' ? candidate.detail : undefined),
+    moreInfo: typeof candidate.moreInfo === 'string' ? candidate.moreInfo : undefined
+  }
+}
+
+function twilioDetail (call: UpstreamCall, body: TwilioErrorBody): ErrorDetail {
+  return errorInfoDetail('TWILIO_ERROR', 'api.twilio.com', {
+    status: String(body.status),
+    ...(body.code !== undefined ? { code: String(body.code) } : {}),
+    ...(body.message ? { message: body.message } : {}),
+    ...(body.moreInfo ? { more_info: body.moreInfo } : {}),
+    connection: call.connection
+  })
+}
+
+function networkCode (error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' ? code : undefined
+}
+
+export function upstreamError (error: unknown, call: UpstreamCall): GatewayError {
+  const body = twilioErrorBody(error)
+  if (!body) return networkError(error, call)
+  const detail = twilioDetail(call, body)
+  const twilioSays = `Twilio answered ${body.status}${body.code !== undefined ? ` (error ${body.code})` : ''}: ${body.message ?? 'no message'}`
+  if (body.status === 404 || body.code === 20404) {
+    const note = call.deprecation ? ` ${call.deprecation}` : ''
+    return new GatewayError('NOT_FOUND', `${call.subject} not found. ${twilioSays}.${note}`, [detail])
+  }
+  if (body.status === 401 || body.status === 403) {
+    return new GatewayError('FAILED_PRECONDITION',
+      `Twilio refused the credentials of connection ${call.connection}. ${twilioSays}`, [detail])
+  }
+  if (body.status === 429) {
+    return new GatewayError('RESOURCE_EXHAUSTED', `Twilio is rate limiting this account. ${twilioSays}`,
+      [detail, retryInfoDetail(1)], { retryAfterSeconds: 1 })
+  }
+  if (body.code === 20009) {
+    return new GatewayError('FAILED_PRECONDITION', `${call.subject} cannot be deleted yet. ${twilioSays}`, [detail])
+  }
+  if (body.status >= 500) return unavailable(call, twilioSays, [detail])
+  return new GatewayError('INVALID_ARGUMENT', `${call.subject}: ${twilioSays}`, [detail])
+}
+
+function networkError (error: unknown, call: UpstreamCall): GatewayError {
+  const code = networkCode(error) ?? 'UNKNOWN'
+  const sent = !NOT_SENT.has(code)
+  return unavailable(call, `Twilio could not be reached (${code})`, [], sent)
+}
+
+/**
+ * A failed upstream call. Reads, updates and deletes may be retried (503). A create that may have reached Twilio
+ * is reported as 504 with reason UPSTREAM_OUTCOME_UNKNOWN, never 503, which clients read as "safe to retry".
+ */
+function unavailable (call: UpstreamCall, what: string, details: ErrorDetail[], mayHaveBeenSent = true): GatewayError {
+  if (call.operation === 'CREATE' && mayHaveBeenSent) {
+    return new GatewayError('DEADLINE_EXCEEDED',
+      `${what}. The create may or may not have happened at Twilio; check before retrying.`,
+      [...details, errorInfoDetail('UPSTREAM_OUTCOME_UNKNOWN', 'twilio-connector-gateway', { connection: call.connection })])
+  }
+  return new GatewayError('UNAVAILABLE', `${what} while handling ${call.subject}`, details)
+}

@@ -1,0 +1,80 @@
+/**
+ * Fastify's schema compilers. Validators: strict ajv for request bodies (no coercion, every error reported), coercing ajv
+ * for path and query parameters. Entity payloads are checked by the entity input validator in the runtime (the
+ * one check every write goes through), so for those bodies Fastify only checks the `{"fields": {…}}` envelope.
+ */
+import type { FastifySchemaCompiler } from 'fastify'
+import fastJsonStringify from 'fast-json-stringify'
+import { InvalidArgumentError } from '../errors.js'
+import { BODY_AJV_OPTIONS, PARAMS_AJV_OPTIONS, createAjv } from './ajv.js'
+
+type Schema = Record<string, unknown>
+
+function entityEnvelope (data: unknown): { value: unknown } | { error: Error } {
+  if (typeof data === 'object' && data !== null && !Array.isArray(data) && 'fields' in data) return { value: data }
+  return {
+    error: new InvalidArgumentError('The body must be a JSON object of the form {"fields": {…}}', [
+      { field: 'fields', description: 'is required' }
+    ])
+  }
+}
+
+export function buildValidatorCompilers (entityRequestIds: ReadonlySet<string>): unknown {
+  return (externalSchemas: Record<string, Schema>): FastifySchemaCompiler<Schema> => {
+    const bodies = createAjv(BODY_AJV_OPTIONS)
+    const parameters = createAjv(PARAMS_AJV_OPTIONS)
+    for (const schema of Object.values(externalSchemas)) {
+      bodies.addSchema(schema)
+      parameters.addSchema(schema)
+    }
+    return ({ schema, httpPart }) => {
+      if (httpPart === 'body') {
+        const ref = typeof schema.$ref === 'string' ? schema.$ref.replace(/#$/, '') : undefined
+        if (ref && entityRequestIds.has(ref)) return entityEnvelope
+        return bodies.compile(schema)
+      }
+      return parameters.compile(schema)
+    }
+  }
+}
+
+/** Every shared schema `schema` references, directly or through other shared schemas. */
+function referencedSchemas (schema: unknown, external: Record<string, Schema>, found: Record<string, Schema> = {}): Record<string, Schema> {
+  if (Array.isArray(schema)) {
+    for (const item of schema) referencedSchemas(item, external, found)
+  } else if (typeof schema === 'object' && schema !== null) {
+    for (const [key, value] of Object.entries(schema)) {
+      if (key === '$ref' && typeof value === 'string') {
+        const id = value.split('#')[0]!
+        const target = external[id]
+        if (target && !found[id]) {
+          found[id] = target
+          referencedSchemas(target, external, found)
+        }
+      } else {
+        referencedSchemas(value, external, found)
+      }
+    }
+  }
+  return found
+}
+
+/**
+ * Response serialisers (fast-json-stringify), compiled once per distinct response schema and given only the shared
+ * schemas it references: every route answers errors with the same GoogleRpcStatus schema, and compiling it per
+ * route with every shared schema made start-up take seconds.
+ */
+export function buildSerializerCompilers (): unknown {
+  return (externalSchemas: Record<string, Schema>, options: Record<string, unknown> = {}) => {
+    const compiled = new Map<string, (data: unknown) => string>()
+    return ({ schema }: { schema: Schema }): ((data: unknown) => string) => {
+      const key = JSON.stringify(schema)
+      let serialize = compiled.get(key)
+      if (!serialize) {
+        serialize = fastJsonStringify(schema as never, { ...options, schema: referencedSchemas(schema, externalSchemas) as never }) as (data: unknown) => string
+        compiled.set(key, serialize)
+      }
+      return serialize
+    }
+  }
+}

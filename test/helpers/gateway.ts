@@ -1,0 +1,86 @@
+/**
+ * Builds the gateway for tests, optionally wired to a sandbox listening on a real socket, and calls it through
+ * `inject` with the admin token.
+ */
+import { randomBytes } from 'node:crypto'
+import type { FastifyInstance, InjectOptions } from 'fastify'
+import { buildApp, type GatewayConfig } from '../../src/app.js'
+import type { Connection } from '../../src/connections/connection.js'
+import { MemoryConnectionRegistry } from '../../src/connections/registry.js'
+import { SANDBOX_CONNECTION_NAME, SANDBOX_TOKEN_SECRET, sandboxConnection } from '../../src/connections/sandbox-connection.js'
+import { MemorySecretStore } from '../../src/secrets/secret-store.js'
+import { startSandbox, type TestSandbox } from './sandbox.js'
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef'
+/** The runtime path of the built-in sandbox connection. */
+export const SANDBOX_PATH = `/v2/${SANDBOX_CONNECTION_NAME}`
+
+export interface Answer<T = any> { status: number, body: T, headers: Record<string, unknown> }
+
+export interface TestGateway {
+  app: FastifyInstance
+  connections: MemoryConnectionRegistry
+  secrets: MemorySecretStore
+  /** Present when the gateway was built with a sandbox. */
+  sandbox?: TestSandbox
+  /** Calls the gateway with the admin token; JSON bodies are sent and parsed. */
+  call<T = any>(method: InjectOptions['method'], url: string, body?: unknown, headers?: Record<string, string>): Promise<Answer<T>>
+  close(): Promise<void>
+}
+
+export interface GatewayOptions {
+  /** Start a sandbox (or use this one) and register the `sandbox` connection to it. */
+  sandbox?: boolean | TestSandbox
+  connections?: Connection[]
+  config?: Partial<GatewayConfig>
+}
+
+export async function startGateway (options: GatewayOptions = {}): Promise<TestGateway> {
+  const secrets = new MemorySecretStore()
+  const connections = new MemoryConnectionRegistry(options.connections ?? [])
+  const sandbox = options.sandbox === true ? await startSandbox() : options.sandbox || undefined
+  if (sandbox) connections.put(sandboxConnection(sandbox.accountSid, secrets.addVersion(SANDBOX_TOKEN_SECRET, sandbox.authToken)))
+  const app = await buildApp({
+    adminToken: ADMIN_TOKEN,
+    connections,
+    secrets,
+    pageTokenKey: randomBytes(32),
+    sandboxBaseUrl: sandbox?.baseUrl,
+    ...options.config
+  })
+  await app.ready()
+  return {
+    app,
+    connections,
+    secrets,
+    sandbox,
+    async call (method, url, body, headers = {}) {
+      const response = await app.inject({
+        method,
+        url,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers },
+        ...(body === undefined ? {} : { payload: body as InjectOptions['payload'] })
+      })
+      const text = response.body
+      return { status: response.statusCode, body: text ? JSON.parse(text) : undefined, headers: response.headers }
+    },
+    async close () {
+      await app.close()
+      if (options.sandbox === true) await sandbox?.close()
+    }
+  }
+}
+
+/** Asserts the google.rpc.Status shape and answers its `error`. */
+export function rpcError (answer: Answer): { code: number, message: string, status: string, details: any[] } {
+  const error = answer.body?.error
+  if (!error || typeof error.message !== 'string' || typeof error.status !== 'string' || !Array.isArray(error.details) || error.code !== answer.status) {
+    throw new Error(`not a google.rpc.Status answer: ${answer.status} ${JSON.stringify(answer.body)}`)
+  }
+  return error
+}
+
+/** The detail of the given `@type` suffix (`ErrorInfo`, `BadRequest`, `RetryInfo`). */
+export function detail (answer: Answer, type: string): any {
+  return rpcError(answer).details.find((item) => item['@type'] === `type.googleapis.com/google.rpc.${type}`)
+}

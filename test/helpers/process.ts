@@ -1,0 +1,69 @@
+/**
+ * Runs the built gateway (`dist/`) as a child process, as `npm start` and the Docker image do.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export const ROOT = new URL('../../', import.meta.url).pathname
+
+export async function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+export interface RunningGateway {
+  child: ChildProcess
+  baseUrl: string
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string
+  stop(): Promise<number | null>
+}
+
+export interface StartOptions {
+  command?: string[]
+  env: Record<string, string>
+  uid?: number
+  gid?: number
+  /** Give up if /readyz is not 200 within this many ms. */
+  readyWithinMs?: number
+}
+
+export async function startProcess (port: number, options: StartOptions): Promise<RunningGateway> {
+  const [command, ...args] = options.command ?? [process.execPath, 'dist/src/server.js']
+  const child = spawn(command!, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {})
+  })
+  let output = ''
+  child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const baseUrl = `http://127.0.0.1:${port}`
+  const running: RunningGateway = {
+    child,
+    baseUrl,
+    output: () => output,
+    async stop () {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      return exited
+    }
+  }
+  const deadline = Date.now() + (options.readyWithinMs ?? 15_000)
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the gateway exited with ${child.exitCode}:\n${output}`)
+    const ready = await fetch(`${baseUrl}/readyz`).then((response) => response.status === 200, () => false)
+    if (ready) return running
+    await sleep(100)
+  }
+  await running.stop()
+  throw new Error(`the gateway did not answer /readyz 200 within ${options.readyWithinMs ?? 15_000} ms:\n${output}`)
+}
