@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../errors.js'
 import { BODY_AJV_OPTIONS, createAjv, summarize, violationsFromAjv } from '../validation/ajv.js'
 import type { EntityDefinition, InputSchema } from './catalog.js'
 import { ENTITIES } from './catalog.js'
-import { canonicalInput, checkRequiredOneOf } from './inputs.js'
+import { canonicalInput, missingOneOf } from './inputs.js'
 import type { Fields } from './rows.js'
 
 export type WriteOperation = 'CREATE' | 'UPDATE'
@@ -24,7 +24,7 @@ export class EntityInputValidator {
     }
   }
 
-  /** Checks `fields` for a create or update of `entity`; throws INVALID_ARGUMENT naming every bad field. */
+  /** Checks `fields` for a create or update of `entity`; throws INVALID_ARGUMENT naming every bad field at once. */
   parse (entity: EntityDefinition, operation: WriteOperation, fields: unknown): Fields {
     const schema = operation === 'CREATE' ? entity.create : entity.update
     const validate = this.#validators.get(`${entity.name}:${operation}`)
@@ -33,17 +33,18 @@ export class EntityInputValidator {
       throw new InvalidArgumentError('fields must be an object of entity fields', [{ field: 'fields', description: 'must be an object' }])
     }
     const canonical = canonicalInput(entity, fields as Fields)
-    if (!validate(canonical)) {
-      const violations = violationsFromAjv(validate.errors, 'fields', (name) => unknownFieldReason(entity, operation, name))
+    const violations = [...canonical.violations]
+    if (!validate(canonical.fields)) {
+      violations.push(...violationsFromAjv(validate.errors, 'fields', (name) => unknownFieldReason(entity, operation, name)))
+    }
+    violations.push(...missingOneOf(schema, canonical.fields))
+    if (operation === 'UPDATE' && Object.keys(fields).length === 0 && violations.length === 0) {
+      violations.push({ field: 'fields', description: `must name at least one field to change: ${Object.keys(schema.properties).join(', ')}` })
+    }
+    if (violations.length) {
       throw new InvalidArgumentError(`Invalid ${entity.name} ${operation.toLowerCase()} payload: ${summarize(violations)}`, violations)
     }
-    if (operation === 'UPDATE' && Object.keys(canonical).length === 0) {
-      throw new InvalidArgumentError(`An update of ${entity.name} needs at least one field to change`, [
-        { field: 'fields', description: `must name at least one of ${Object.keys(schema.properties).join(', ')}` }
-      ])
-    }
-    checkRequiredOneOf(schema, canonical)
-    return canonical
+    return canonical.fields
   }
 }
 

@@ -1,45 +1,40 @@
 /**
- * Create / update payloads → Twilio request parameters. Types are checked by ajv against the entity's input
- * schema before these run; what ajv cannot say (aliases, one-of groups) is checked here.
+ * Create / update payloads → Twilio request parameters: what ajv cannot say about an input (Twilio's name aliases,
+ * its one-of groups), and the split into form and path parameters.
  */
-import { InvalidArgumentError } from '../errors.js'
+import type { FieldViolation } from '../errors.js'
 import type { EntityDefinition, InputSchema } from './catalog.js'
 import type { Fields } from './rows.js'
 
 /**
  * Renames Twilio's own input names to the canonical ones (`From` → `Sender`, `FriendlyName` → `Name`). Giving both
- * names with different values is refused; with equal values they are one field.
+ * names with different values is a violation; with equal values they are one field.
  */
-export function canonicalInput (entity: EntityDefinition, fields: Fields): Fields {
+export function canonicalInput (entity: EntityDefinition, fields: Fields): { fields: Fields, violations: FieldViolation[] } {
   const canonical: Fields = {}
+  const violations: FieldViolation[] = []
   for (const [name, value] of Object.entries(fields)) {
     const target = entity.aliases.get(name)
     if (target === undefined) {
       if (!(name in canonical)) canonical[name] = value
-      continue
+    } else if (target in fields && !sameValue(fields[target], value)) {
+      violations.push({ field: `fields.${name}`, description: `and fields.${target} name the same ${entity.name} field with different values` })
+    } else {
+      canonical[target] = value
     }
-    if (target in fields && !sameValue(fields[target], value)) {
-      throw new InvalidArgumentError(`fields.${name} and fields.${target} name the same ${entity.name} field with different values`, [
-        { field: `fields.${name}`, description: `alias of ${target}, which is also given with a different value` }
-      ])
-    }
-    canonical[target] = value
   }
-  return canonical
+  return { fields: canonical, violations }
 }
 
 function sameValue (a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
 }
 
-/** Enforces Twilio's one-of groups, e.g. a message needs one of Sender / MessagingServiceSid. */
-export function checkRequiredOneOf (schema: InputSchema, fields: Fields): void {
-  const violations = (schema['x-required-one-of'] ?? [])
+/** Twilio's one-of groups the fields leave unsatisfied, e.g. a message needs one of Sender / MessagingServiceSid. */
+export function missingOneOf (schema: InputSchema, fields: Fields): FieldViolation[] {
+  return (schema['x-required-one-of'] ?? [])
     .filter((group) => !group.some((field) => fields[field] !== undefined))
-    .map((group) => ({ field: 'fields', description: `one of ${group.join(', ')} is required` }))
-  if (violations.length) {
-    throw new InvalidArgumentError(`${schema.title} is missing ${violations.map((v) => v.description.replace(' is required', '')).join('; ')}`, violations)
-  }
+    .map((group) => ({ field: 'fields', description: `needs one of ${group.join(', ')}` }))
 }
 
 export interface TwilioParams {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import twilio from 'twilio'
 import type { Connection } from '../connections/connection.js'
 import { runtimeSettings } from '../connections/connection.js'
-import { FailedPreconditionError } from '../errors.js'
+import { FailedPreconditionError, GatewayError } from '../errors.js'
 import type { SecretStore } from '../secrets/secret-store.js'
 import type RequestClient from 'twilio/lib/base/RequestClient.js'
 
@@ -65,10 +65,26 @@ export class TwilioClients {
     return this.options.apiBaseUrl
   }
 
+  /**
+   * A secret the connection names. A secret that is missing, malformed or not readable is the connection's
+   * problem, not the caller's: 400 FAILED_PRECONDITION naming the secret version (never a 404 that would read as
+   * "the entity does not exist").
+   */
+  async #secret (connection: string, versionName: string): Promise<string> {
+    try {
+      return await this.options.secrets.access(versionName)
+    } catch (error) {
+      if (error instanceof GatewayError && ['NOT_FOUND', 'INVALID_ARGUMENT', 'PERMISSION_DENIED'].includes(error.code)) {
+        throw new FailedPreconditionError(`Connection ${connection} cannot read its secret version ${versionName}: ${error.message}`)
+      }
+      throw error
+    }
+  }
+
   async forConnection (connection: Connection): Promise<UpstreamContext> {
     const settings = runtimeSettings(connection)
     const baseUrl = this.upstreamBaseUrl(connection)
-    const password = await this.options.secrets.access(settings.passwordSecretVersion)
+    const password = await this.#secret(connection.name, settings.passwordSecretVersion)
     const fingerprint = createHash('sha256')
       .update(JSON.stringify([settings, baseUrl, password]))
       .digest('hex')
