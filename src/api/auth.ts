@@ -24,7 +24,8 @@ export function bearerToken (request: FastifyRequest): string | undefined {
 export function registerBearerAuth (app: FastifyInstance, adminToken: string): void {
   const expected = digest(adminToken)
   app.addHook('onRequest', async (request) => {
-    if (request.routeOptions.config.public || request.url === '/docs' || request.url.startsWith('/docs/')) return
+    // Swagger UI's own routes (/docs, /docs/static/…) are public too.
+    if (request.routeOptions.config.public || request.routeOptions.url?.startsWith('/docs')) return
     const token = bearerToken(request)
     if (!token) throw new UnauthenticatedError('Missing credentials: send Authorization: Bearer <token>')
     if (!timingSafeEqual(digest(token), expected)) throw new UnauthenticatedError('The bearer token is not valid')

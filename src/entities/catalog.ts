@@ -43,6 +43,11 @@ export interface PropertySchema {
   [keyword: string]: unknown
 }
 
+/** The JSON types a property allows (`type` may be one name or a list). */
+export function typesOf (property: PropertySchema): string[] {
+  return Array.isArray(property.type) ? property.type : property.type ? [property.type] : []
+}
+
 /** The schema of a create or update payload (`fields` of the request's Entity). */
 export interface InputSchema {
   title: string

@@ -4,7 +4,7 @@
  * Input-only fields (e.g. a call's `Url`) are listed too, marked `writeOnly`, so a workflow builder sees what a
  * create or update accepts.
  */
-import type { EntityDefinition, PropertySchema } from './catalog.js'
+import { typesOf, type EntityDefinition, type PropertySchema } from './catalog.js'
 
 export interface FieldView {
   name: string
@@ -22,9 +22,6 @@ export interface EntityTypeView {
   operations?: string[]
   metadata?: Record<string, Record<string, unknown>>
 }
-
-const typesOf = (property: PropertySchema): string[] =>
-  Array.isArray(property.type) ? property.type : property.type ? [property.type] : []
 
 /** Google's `DataType` for a property. */
 export function dataTypeOf (property: PropertySchema): string {

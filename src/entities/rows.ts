@@ -6,15 +6,11 @@
  *   { dateSent: Date, numSegments: "1", from: "+1…" }                                       (SDK instance JSON)
  *     → { "DateSent": "2010-08-31T20:36:28Z", "NumSegments": 1, "Sender": "+1…" }
  */
-import type { PropertySchema } from './catalog.js'
+import { typesOf, type PropertySchema } from './catalog.js'
 
 export type Fields = Record<string, unknown>
 
 const camelCase = (snake: string): string => snake.replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase())
-
-function typesOf (property: PropertySchema): string[] {
-  return Array.isArray(property.type) ? property.type : property.type ? [property.type] : []
-}
 
 /** Formats an instant as ISO 8601 in UTC, without the milliseconds Twilio never has. */
 export function isoTimestamp (date: Date): string {

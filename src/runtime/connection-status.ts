@@ -7,7 +7,7 @@
 import { GatewayError } from '../errors.js'
 import type { TwilioClients } from '../twilio/client.js'
 import { account } from '../twilio/sdk-resource.js'
-import { upstreamError } from '../twilio/errors.js'
+import { CredentialsRefusedError, upstreamError } from '../twilio/errors.js'
 import type { ConnectionRuntime } from './connections.js'
 
 export interface CheckStatusResponse { state: 'ACTIVE' | 'ERROR' | 'AUTH_ERROR', description: string }
@@ -27,9 +27,7 @@ export class ConnectionStatusService {
       return { state: 'ACTIVE', description: `Twilio accepts the credentials for account ${upstream.accountSid}` }
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error
-      const refused = error.details.some((detail) => detail.reason === 'TWILIO_ERROR' &&
-        ['401', '403'].includes(String((detail.metadata as Record<string, string>).status)))
-      return { state: refused ? 'AUTH_ERROR' : 'ERROR', description: error.message }
+      return { state: error instanceof CredentialsRefusedError ? 'AUTH_ERROR' : 'ERROR', description: error.message }
     }
   }
 

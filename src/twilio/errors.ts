@@ -16,6 +16,13 @@ export interface UpstreamCall {
   deprecation?: string
 }
 
+/** Twilio refused the connection's credentials (401/403): a 400 FAILED_PRECONDITION for the caller. */
+export class CredentialsRefusedError extends GatewayError {
+  constructor (message: string, details: ErrorDetail[]) {
+    super('FAILED_PRECONDITION', message, details)
+  }
+}
+
 interface TwilioErrorBody { status: number, code?: number, message?: string, moreInfo?: string }
 
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
@@ -58,8 +65,7 @@ export function upstreamError (error: unknown, call: UpstreamCall): GatewayError
     return new GatewayError('NOT_FOUND', `${call.subject} not found. ${twilioSays}.${note}`, [detail])
   }
   if (body.status === 401 || body.status === 403) {
-    return new GatewayError('FAILED_PRECONDITION',
-      `Twilio refused the credentials of connection ${call.connection}. ${twilioSays}`, [detail])
+    return new CredentialsRefusedError(`Twilio refused the credentials of connection ${call.connection}. ${twilioSays}`, [detail])
   }
   if (body.status === 429) {
     return new GatewayError('RESOURCE_EXHAUSTED', `Twilio is rate limiting this account. ${twilioSays}`,

@@ -5,9 +5,8 @@ import type { FastifyInstance } from 'fastify'
 import type { ConnectionStatusService } from '../../runtime/connection-status.js'
 import type { ConnectionParams } from './params.js'
 import { CONNECTION_VERB_PATH, connectionOf, connectionParamsSchema } from './params.js'
-import { RPC_STATUS_ID } from './schemas.js'
+import { ERROR_RESPONSES } from './schemas.js'
 
-const errorResponses = { '4xx': { $ref: `${RPC_STATUS_ID}#` }, '5xx': { $ref: `${RPC_STATUS_ID}#` } }
 
 export function registerConnectionStatusRoutes (app: FastifyInstance, status: ConnectionStatusService): void {
   app.get<{ Params: ConnectionParams }>(`${CONNECTION_VERB_PATH}::checkStatus`, {
@@ -17,7 +16,7 @@ export function registerConnectionStatusRoutes (app: FastifyInstance, status: Co
       summary: 'Check that Twilio accepts the connection\'s credentials',
       description: 'Always 200 for an existing connection: ACTIVE, AUTH_ERROR (Twilio refuses the credentials) or ERROR, with a description.',
       params: connectionParamsSchema,
-      response: { 200: { $ref: 'CheckStatusResponse#' }, ...errorResponses }
+      response: { 200: { $ref: 'CheckStatusResponse#' }, ...ERROR_RESPONSES }
     }
   }, async (request) => status.checkStatus(connectionOf(request.params)))
 
@@ -27,7 +26,7 @@ export function registerConnectionStatusRoutes (app: FastifyInstance, status: Co
       operationId: 'checkReadiness',
       summary: 'Check that the gateway can serve the connection (configuration and secret), without calling Twilio',
       params: connectionParamsSchema,
-      response: { 200: { $ref: 'CheckReadinessResponse#' }, ...errorResponses }
+      response: { 200: { $ref: 'CheckReadinessResponse#' }, ...ERROR_RESPONSES }
     }
   }, async (request) => status.checkReadiness(connectionOf(request.params)))
 }

@@ -10,7 +10,7 @@ import { NotFoundError, InvalidArgumentError } from '../../errors.js'
 import type { EntityService } from '../../runtime/entity-service.js'
 import type { ConnectionParams } from './params.js'
 import { CONNECTION_PATH, connectionOf, connectionParamsSchema, pageSizeOf, pageSizeSchema } from './params.js'
-import { RPC_STATUS_ID, entitySchemaIds } from './schemas.js'
+import { ERROR_RESPONSES, entitySchemaIds } from './schemas.js'
 
 const DEFAULT_PAGE_SIZE = 25
 const MAX_PAGE_SIZE = 200
@@ -19,7 +19,6 @@ interface EntityParams extends ConnectionParams { entityId: string }
 interface ListQuery { pageSize?: number, pageToken?: string, conditions?: string, sortBy?: string[] }
 interface EntityBody { fields: unknown }
 
-const errorResponses = { '4xx': { $ref: `${RPC_STATUS_ID}#` }, '5xx': { $ref: `${RPC_STATUS_ID}#` } }
 
 const listQuerySchema = {
   type: 'object',
@@ -67,7 +66,7 @@ function registerEntity (app: FastifyInstance, service: EntityService, entity: E
           (entity.name === 'Feedback' ? ' Twilio cannot list feedback: give the condition Sid = \'CA…\'.' : '') + deprecationNote,
         params: connectionParamsSchema,
         querystring: listQuerySchema,
-        response: { 200: { $ref: `${ids.list}#` }, ...errorResponses }
+        response: { 200: { $ref: `${ids.list}#` }, ...ERROR_RESPONSES }
       }
     }, async (request) => {
       checkListQuery(request.query)
@@ -87,7 +86,7 @@ function registerEntity (app: FastifyInstance, service: EntityService, entity: E
         description: `${entity.create?.description ?? ''}${deprecationNote}`.trim(),
         params: connectionParamsSchema,
         body: { $ref: `${ids.createRequest}#` },
-        response: { 200: { $ref: `${ids.createAnswer}#` }, ...errorResponses }
+        response: { 200: { $ref: `${ids.createAnswer}#` }, ...ERROR_RESPONSES }
       }
     }, async (request) => service.create(connectionOf(request.params), entity, request.body.fields))
   }
@@ -99,7 +98,7 @@ function registerEntity (app: FastifyInstance, service: EntityService, entity: E
         summary: `Get one of ${entity.name}`,
         ...(deprecationNote ? { description: deprecationNote.trim() } : {}),
         params: entityParamsSchema(entity),
-        response: { 200: { $ref: `${ids.entity}#` }, ...errorResponses }
+        response: { 200: { $ref: `${ids.entity}#` }, ...ERROR_RESPONSES }
       }
     }, async (request) => service.get(connectionOf(request.params), entity, request.params.entityId))
   }
@@ -112,7 +111,7 @@ function registerEntity (app: FastifyInstance, service: EntityService, entity: E
         description: `Changes the given fields; the others are left as they are.${deprecationNote}`,
         params: entityParamsSchema(entity),
         body: { $ref: `${ids.updateRequest}#` },
-        response: { 200: { $ref: `${ids.entity}#` }, ...errorResponses }
+        response: { 200: { $ref: `${ids.entity}#` }, ...ERROR_RESPONSES }
       }
     }, async (request) => service.update(connectionOf(request.params), entity, request.params.entityId, request.body.fields))
   }
@@ -124,7 +123,7 @@ function registerEntity (app: FastifyInstance, service: EntityService, entity: E
         summary: `Delete one of ${entity.name}`,
         ...(deprecationNote ? { description: deprecationNote.trim() } : {}),
         params: entityParamsSchema(entity),
-        response: { 200: { $ref: 'Empty#' }, ...errorResponses }
+        response: { 200: { $ref: 'Empty#' }, ...ERROR_RESPONSES }
       }
     }, async (request) => {
       await service.delete(connectionOf(request.params), entity, request.params.entityId)

@@ -9,11 +9,10 @@ import type { ConnectionRuntime } from '../../runtime/connections.js'
 import { entityNamed } from './entities.js'
 import type { ConnectionParams } from './params.js'
 import { CONNECTION_PATH, connectionOf, connectionParamsSchema, pageSizeOf, pageSizeSchema } from './params.js'
-import { RPC_STATUS_ID } from './schemas.js'
+import { ERROR_RESPONSES } from './schemas.js'
 
 const LIST_VIEWS = ['ENTITY_TYPE_VIEW_UNSPECIFIED', 'ENTITY_TYPE_VIEW_BASIC', 'ENTITY_TYPE_VIEW_FULL']
 const GET_VIEWS = ['ENTITY_TYPE_SCHEMA_VIEW_UNSPECIFIED', 'ENTITY_TYPE_SCHEMA_VIEW_BASIC', 'ENTITY_TYPE_SCHEMA_VIEW_ENRICHED']
-const errorResponses = { '4xx': { $ref: `${RPC_STATUS_ID}#` }, '5xx': { $ref: `${RPC_STATUS_ID}#` } }
 
 function offsetOf (pageToken: string | undefined): number {
   if (!pageToken) return 0
@@ -41,7 +40,7 @@ export function registerEntityTypeRoutes (app: FastifyInstance, connections: Con
             pageToken: { type: 'string' }
           }
         },
-        response: { 200: { $ref: 'ListEntityTypesResponse#' }, ...errorResponses }
+        response: { 200: { $ref: 'ListEntityTypesResponse#' }, ...ERROR_RESPONSES }
       }
     }, async (request) => {
       await connections.connection(connectionOf(request.params))
@@ -68,7 +67,7 @@ export function registerEntityTypeRoutes (app: FastifyInstance, connections: Con
           properties: { ...connectionParamsSchema.properties, entityType: { type: 'string', description: `One of ${[...ENTITIES.keys()].join(', ')}.` } }
         },
         querystring: { type: 'object', properties: { view: { type: 'string', enum: GET_VIEWS } } },
-        response: { 200: { $ref: 'EntityType#' }, ...errorResponses }
+        response: { 200: { $ref: 'EntityType#' }, ...ERROR_RESPONSES }
       }
     }, async (request) => {
       await connections.connection(connectionOf(request.params))

@@ -11,7 +11,9 @@ type Schema = Record<string, unknown>
 
 const freeForm = { type: 'object', additionalProperties: true }
 
-export const RPC_STATUS_ID = 'GoogleRpcStatus'
+const RPC_STATUS_ID = 'GoogleRpcStatus'
+/** Every runtime route answers its errors as google.rpc.Status. */
+export const ERROR_RESPONSES = { '4xx': { $ref: `${RPC_STATUS_ID}#` }, '5xx': { $ref: `${RPC_STATUS_ID}#` } }
 
 const sharedSchemas: Schema[] = [
   {
