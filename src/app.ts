@@ -12,7 +12,17 @@ import { registerConnectionStatusRoutes } from './api/v2/connection-status.js'
 import { registerEntityRoutes } from './api/v2/entities.js'
 import { registerEntityTypeRoutes } from './api/v2/entity-types.js'
 import { ENTITY_REQUEST_IDS, runtimeSchemas } from './api/v2/schemas.js'
+import { registerCatalogRoutes } from './api/v1/catalog.js'
+import { registerConnectionRoutes } from './api/v1/connections.js'
+import { registerOperationRoutes } from './api/v1/operations.js'
+import { registerSchemaMetadataRoutes } from './api/v1/schema-metadata.js'
+import { CONNECTION_ID, managementSchemas } from './api/v1/schemas.js'
+import { ConnectionManager } from './connections/management.js'
+import type { Connection } from './connections/connection.js'
 import type { ConnectionRegistry } from './connections/registry.js'
+import type { ConnectionStore } from './connections/store.js'
+import { ConnectionValidator } from './connections/validation.js'
+import type { OperationStore } from './operations/operations.js'
 import { EntityInputValidator } from './entities/input-validator.js'
 import { registerOpenApi } from './plugins/openapi.js'
 import { ConnectionStatusService } from './runtime/connection-status.js'
@@ -21,12 +31,22 @@ import { EntityService } from './runtime/entity-service.js'
 import { PageTokens } from './runtime/page-tokens.js'
 import type { SecretStore } from './secrets/secret-store.js'
 import { TwilioClients } from './twilio/client.js'
-import { buildSerializerCompilers, buildValidatorCompilers } from './validation/fastify-compilers.js'
+import { buildSerializerCompilers, buildValidatorCompilers, objectBody, type BodyCheck } from './validation/fastify-compilers.js'
 
 export interface GatewayConfig {
   /** The bearer token callers send. */
   adminToken: string
+  /** Where the runtime finds connections. */
   connections: ConnectionRegistry
+  /**
+   * With it, the v1 management API: connections and operations stored in the database; `ensure` lists
+   * connections created at start-up when missing (the sandbox connection).
+   */
+  management?: { store: ConnectionStore, operations: OperationStore, ensure?: Connection[] }
+  /** Whether the gateway can serve requests (e.g. its database answers); `/readyz` says so. */
+  ready?: () => Promise<boolean>
+  /** Transactions per second each node of a connection admits (Google's 25). */
+  tpsPerNode?: number
   secrets: SecretStore
   /** HMAC key (≥ 32 bytes) that signs page tokens. */
   pageTokenKey: Buffer
@@ -45,13 +65,19 @@ type CompilersFactory = NonNullable<NonNullable<FastifyServerOptions['schemaCont
 /** Largest request body accepted: the Connectors task's payload limit. */
 export const BODY_LIMIT_BYTES = 10 * 1024 * 1024
 
+/** Request bodies whose content a service validates itself; Fastify only checks their envelope. */
+const SERVICE_VALIDATED_BODIES: ReadonlyMap<string, BodyCheck> = new Map([
+  ...[...ENTITY_REQUEST_IDS].map((id) => [id, objectBody('an Entity', ['fields'])] as const),
+  [CONNECTION_ID, objectBody('a Connection')]
+])
+
 export async function buildApp (config: GatewayConfig): Promise<FastifyInstance> {
   const app = Fastify({
     logger: config.logger ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
     schemaController: {
       compilersFactory: {
-        buildValidator: buildValidatorCompilers(ENTITY_REQUEST_IDS) as CompilersFactory['buildValidator'],
+        buildValidator: buildValidatorCompilers(SERVICE_VALIDATED_BODIES) as CompilersFactory['buildValidator'],
         buildSerializer: buildSerializerCompilers() as CompilersFactory['buildSerializer']
       }
     }
@@ -60,24 +86,43 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
   registerJsonBodies(app)
   registerBearerAuth(app, config.adminToken)
   await registerOpenApi(app, packageJson.version)
-  for (const schema of runtimeSchemas()) app.addSchema(schema)
+  for (const schema of [...runtimeSchemas(), ...managementSchemas()]) app.addSchema(schema)
 
   const clients = new TwilioClients({
     secrets: config.secrets,
     sandboxBaseUrl: config.sandboxBaseUrl,
     apiBaseUrl: config.twilioApiBaseUrl,
-    timeoutMs: config.upstreamTimeoutMs
+    timeoutMs: config.upstreamTimeoutMs,
+    logger: app.log
   })
   const connections = new ConnectionRuntime(config.connections, clients)
-  const entities = new EntityService(connections, new EntityInputValidator(), new PageTokens(config.pageTokenKey))
+  const pageTokens = new PageTokens(config.pageTokenKey)
+  const entities = new EntityService(connections, new EntityInputValidator(), pageTokens)
+  const status = new ConnectionStatusService(connections, clients)
 
-  registerHealthRoutes(app, () => true)
+  registerHealthRoutes(app, config.ready ?? (async () => true))
   // Routes live in a child context: Fastify then builds its validator and serializer compilers once for all of
   // them, instead of once per route in the context the shared schemas were added to.
+  const management = config.management
+  const manager = management && new ConnectionManager({
+    store: management.store,
+    operations: management.operations,
+    validator: new ConnectionValidator(),
+    status,
+    pageTokens,
+    tpsPerNode: config.tpsPerNode ?? 25
+  })
   await app.register(async (routes) => {
     registerEntityTypeRoutes(routes, connections)
     registerEntityRoutes(routes, entities)
-    registerConnectionStatusRoutes(routes, new ConnectionStatusService(connections, clients))
+    registerConnectionStatusRoutes(routes, status)
+    if (management && manager) {
+      registerConnectionRoutes(routes, manager)
+      registerOperationRoutes(routes, management.operations, pageTokens)
+      registerCatalogRoutes(routes)
+      registerSchemaMetadataRoutes(routes, manager, management.operations)
+    }
   })
+  for (const connection of management?.ensure ?? []) await manager!.ensure(connection)
   return app
 }

@@ -7,6 +7,8 @@ export interface ServerConfig {
   port: number
   host: string
   dataDir: string
+  /** PostgreSQL shared by every gateway process; without it, an embedded PostgreSQL under dataDir. */
+  databaseUrl?: string
   /** From GATEWAY_ADMIN_TOKEN; when absent the gateway generates one under dataDir. */
   adminToken?: string
   sandbox: boolean
@@ -60,6 +62,21 @@ function baseUrl (env: Env, name: string): string | undefined {
   return url.origin
 }
 
+function databaseUrl (env: Env): string | undefined {
+  const raw = env.DATABASE_URL?.trim()
+  if (!raw) return undefined
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    throw new ConfigError('DATABASE_URL must be a postgres:// URL (it is not a URL)')
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new ConfigError(`DATABASE_URL must be a postgres:// or postgresql:// URL, not ${url.protocol}//…`)
+  }
+  return raw
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 export function readConfig (env: Env): ServerConfig {
@@ -73,6 +90,7 @@ export function readConfig (env: Env): ServerConfig {
     port: port(env, 'PORT', 8080),
     host: env.HOST?.trim() || '127.0.0.1',
     dataDir: env.DATA_DIR?.trim() || './.data',
+    databaseUrl: databaseUrl(env),
     adminToken: adminToken || undefined,
     sandbox: onOff(env, 'SANDBOX', true),
     sandboxPort: port(env, 'SANDBOX_PORT', 8081),

@@ -1,54 +1,87 @@
 /**
- * The gateway process: reads the environment, starts the built-in Twilio sandbox when SANDBOX is on, builds the
+ * The gateway process: reads the environment, opens the database (PostgreSQL at DATABASE_URL, or the embedded
+ * one under DATA_DIR) and the local secret store, starts the built-in Twilio sandbox when SANDBOX is on, builds the
  * app and listens. Prints where generated credentials are kept, never the credentials themselves.
  */
+import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { ConfigError, readConfig } from './config.js'
-import { MemoryConnectionRegistry } from './connections/registry.js'
+import type { Connection } from './connections/connection.js'
 import { SANDBOX_TOKEN_SECRET, sandboxConnection } from './connections/sandbox-connection.js'
+import { ConnectionStore } from './connections/store.js'
 import { ensureDataDir, generatedSecret } from './data-dir.js'
+import { NotFoundError } from './errors.js'
+import { OperationStore } from './operations/operations.js'
 import { SANDBOX_ACCOUNT_SID, buildSandbox } from './sandbox/app.js'
-import { MemorySecretStore } from './secrets/secret-store.js'
+import type { LocalSecretStore } from './secrets/local.js'
+import { openLocalSecretStore } from './secrets/local.js'
+import { ChangeFeed } from './store/changes.js'
+import { openDatabase } from './store/database.js'
+import { gatewayKey } from './store/gateway-secrets.js'
+import { migrate } from './store/migrations.js'
+
+/** The sandbox account's auth token, kept in the local secret store (generated on first start). */
+async function sandboxToken (secrets: LocalSecretStore): Promise<string> {
+  try {
+    return await secrets.access(`${SANDBOX_TOKEN_SECRET}/versions/latest`)
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error
+    const token = randomBytes(16).toString('hex')
+    await secrets.addVersion(SANDBOX_TOKEN_SECRET, token)
+    return token
+  }
+}
 
 async function main (): Promise<void> {
   const config = readConfig(process.env)
   const dataDir = await ensureDataDir(config.dataDir)
   const logger = { level: config.logLevel, redact: ['req.headers.authorization'] }
   const adminToken = config.adminToken ?? (await generatedSecret(dataDir, 'admin-token'))
-  const pageTokenKey = Buffer.from((await generatedSecret(dataDir, 'page-token.key')).value, 'hex')
-  const secrets = new MemorySecretStore()
-  const connections = new MemoryConnectionRegistry()
+
+  const database = await openDatabase({ url: config.databaseUrl, dataDir, warn: (message) => console.warn(message) })
+  await migrate(database.pool)
+  const feed = await ChangeFeed.start(database, {
+    // NOTIFY wakes PostgreSQL readers at once; the poll is the fallback (and the only signal for PGlite).
+    pollMs: database.kind === 'postgres' ? 1000 : 250,
+    onError: (error) => console.warn(`reading database changes failed: ${error.message}`)
+  })
+  const store = await ConnectionStore.open(database.pool, feed)
+  const operations = new OperationStore(database.pool)
+  const secrets = await openLocalSecretStore(process.env, dataDir)
 
   let sandbox: FastifyInstance | undefined
   let sandboxBaseUrl: string | undefined
+  const ensure: Connection[] = []
   if (config.sandbox) {
-    const token = await generatedSecret(dataDir, 'sandbox-auth-token')
     sandbox = await buildSandbox({
-      authToken: token.value,
+      authToken: await sandboxToken(secrets),
       seed: { calls: config.sandboxCalls, messages: config.sandboxMessages }
     })
     await sandbox.listen({ port: config.sandboxPort, host: '127.0.0.1' })
     const address = sandbox.server.address()
     sandboxBaseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.sandboxPort}`
-    connections.put(sandboxConnection(SANDBOX_ACCOUNT_SID, secrets.addVersion(SANDBOX_TOKEN_SECRET, token.value)))
+    ensure.push(sandboxConnection(SANDBOX_ACCOUNT_SID, `${SANDBOX_TOKEN_SECRET}/versions/latest`))
   }
 
   const app = await buildApp({
     adminToken: typeof adminToken === 'string' ? adminToken : adminToken.value,
-    connections,
+    connections: store,
+    management: { store, operations, ensure },
     secrets,
-    pageTokenKey,
+    pageTokenKey: await gatewayKey(database.pool, 'page-token-key'),
     sandboxBaseUrl,
     twilioApiBaseUrl: config.twilioApiBaseUrl,
+    ready: async () => (await database.pool.query('SELECT 1')).rowCount === 1,
     logger
   })
   if (config.twilioApiBaseUrl) {
     app.log.warn(`TWILIO_API_BASE_URL is set: every connection that is not a sandbox connection sends its Twilio traffic to ${config.twilioApiBaseUrl} instead of Twilio`)
   }
   if (typeof adminToken !== 'string') app.log.info(`Admin token (send it as Authorization: Bearer <token>) is in ${adminToken.path}`)
+  app.log.info(database.kind === 'postgres' ? 'Database: PostgreSQL at DATABASE_URL' : `Database: embedded PostgreSQL in ${dataDir}/pgdata`)
   if (sandboxBaseUrl) {
-    app.log.info(`Twilio sandbox listening on ${sandboxBaseUrl} (account ${SANDBOX_ACCOUNT_SID}; its auth token is in ${dataDir}/sandbox-auth-token)`)
+    app.log.info(`Twilio sandbox listening on ${sandboxBaseUrl} (account ${SANDBOX_ACCOUNT_SID}; its auth token is the secret ${SANDBOX_TOKEN_SECRET})`)
   } else {
     app.log.info('Sandbox off: connections reach Twilio')
   }
@@ -57,6 +90,8 @@ async function main (): Promise<void> {
   const shutdown = async (): Promise<void> => {
     await app.close()
     await sandbox?.close()
+    feed.close()
+    await database.close()
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => { shutdown().then(() => process.exit(0), () => process.exit(1)) })

@@ -7,6 +7,7 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, statSync } fro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { openLocalSecretStore } from '../src/secrets/local.js'
 import { freePort, ROOT, startProcess, type RunningGateway } from './helpers/process.js'
 
 const MESSAGE = 'SM3ad97d41e786c02bca47c8ce1745053b'
@@ -56,7 +57,8 @@ describe('npm start (the quickstart)', () => {
     expect(token).toMatch(/^[0-9a-f]{64}$/)
     expect(running.output()).toContain(tokenFile)
     expect(running.output()).not.toContain(token)
-    expect(running.output()).not.toContain(readFileSync(join(dataDir, 'sandbox-auth-token'), 'utf8').trim())
+    const secrets = await openLocalSecretStore({}, dataDir)
+    expect(running.output()).not.toContain(await secrets.access('projects/local/secrets/sandbox-auth-token/versions/latest'))
 
     const response = await fetch(`${running.baseUrl}${SANDBOX}/entityTypes/Messages/entities/${MESSAGE}`, {
       headers: { authorization: `Bearer ${token}` }

@@ -26,18 +26,33 @@ export interface Destination { host?: string, port?: number, serviceAttachment?:
 
 export interface ConnectionStatus { state: string, description?: string, status?: string }
 
-export interface Connection {
-  /** `projects/{project}/locations/{location}/connections/{connection}` */
-  name: string
+/** The fields of a Connection a client sets (Google's `Connection` without its output-only fields). */
+export interface ConnectionSpec {
   connectorVersion: string
   description?: string
   labels?: Record<string, string>
   configVariables?: ConfigVariable[]
   authConfig?: AuthConfig
+  euaOauthAuthConfig?: AuthConfig
+  lockConfig?: { locked?: boolean, reason?: string }
   destinationConfigs?: Array<{ key: string, destinations?: Destination[] }>
   nodeConfig?: { minNodeCount?: number, maxNodeCount?: number }
+  logConfig?: { enabled?: boolean, level?: 'LOG_LEVEL_UNSPECIFIED' | 'ERROR' | 'INFO' | 'DEBUG' }
+  sslConfig?: Record<string, unknown>
   serviceAccount?: string
   suspended?: boolean
+  eventingEnablementType?: string
+  eventingConfig?: Record<string, unknown>
+  authOverrideEnabled?: boolean
+  fallbackOnAdminCredentials?: boolean
+  asyncOperationsEnabled?: boolean
+  trafficShapingConfigs?: Array<{ quotaLimit?: string, duration?: string }>
+  adminFilters?: Array<Record<string, unknown>>
+}
+
+export interface Connection extends ConnectionSpec {
+  /** `projects/{project}/locations/{location}/connections/{connection}` */
+  name: string
   status?: ConnectionStatus
 }
 

@@ -109,12 +109,20 @@ export class EntityService {
     return toFields(entity.fields, record)
   }
 
+  /** Runs an upstream call, mapping its failure, and logs it at the connection's `logConfig` level. */
   async #call<T> (upstream: UpstreamContext, entity: EntityDefinition, operation: UpstreamCall['operation'], subject: string, send: () => Promise<T>): Promise<T> {
+    const started = performance.now()
+    const context = () => ({ entity: entity.name, operation, subject, ms: Math.round(performance.now() - started) })
     try {
-      return await send()
+      const result = await send()
+      upstream.log.info(context(), 'entity operation')
+      return result
     } catch (error) {
-      if (error instanceof GatewayError) throw error
-      throw upstreamError(error, { connection: upstream.connection, operation, subject, deprecation: entity.deprecation })
+      const mapped = error instanceof GatewayError
+        ? error
+        : upstreamError(error, { connection: upstream.connection, operation, subject, deprecation: entity.deprecation })
+      upstream.log.error({ ...context(), status: mapped.code }, mapped.message)
+      throw mapped
     }
   }
 

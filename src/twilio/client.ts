@@ -4,6 +4,7 @@
  * operator's `TWILIO_API_BASE_URL` override. Clients are cached per connection until its settings or secret change.
  */
 import { createHash } from 'node:crypto'
+import type { FastifyBaseLogger } from 'fastify'
 import twilio from 'twilio'
 import type { Connection } from '../connections/connection.js'
 import { runtimeSettings } from '../connections/connection.js'
@@ -21,6 +22,8 @@ export interface UpstreamContext {
   accountSid: string
   /** The connection's full name, for messages. */
   connection: string
+  /** Logs at the level the connection's `logConfig` asks for (silent unless enabled). */
+  log: FastifyBaseLogger
 }
 
 export interface TwilioClientOptions {
@@ -31,18 +34,40 @@ export interface TwilioClientOptions {
   apiBaseUrl?: string
   /** Upstream request timeout in milliseconds. */
   timeoutMs?: number
+  /** The gateway's logger; each connection logs through a child at its `logConfig` level. */
+  logger: FastifyBaseLogger
+}
+
+/** The pino level of a connection's `logConfig`: nothing unless enabled; ERROR by default when enabled. */
+export function connectionLogLevel (connection: Connection): string {
+  if (!connection.logConfig?.enabled) return 'silent'
+  const level = connection.logConfig.level
+  return level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : 'error'
 }
 
 const TWILIO_ORIGIN = /^https:\/\/[^/]+/
 
-/** A RequestClient that sends the SDK's `https://api.twilio.com/…` requests to another base URL. */
-class RedirectingRequestClient extends twilio.RequestClient {
-  constructor (private readonly baseUrl: string, options: RequestClient.RequestClientOptions) {
+/**
+ * The SDK's RequestClient, sending its `https://api.twilio.com/…` requests to another base URL when one is given,
+ * and logging each upstream request (method, path, status, time — never credentials) at debug level.
+ */
+class GatewayRequestClient extends twilio.RequestClient {
+  constructor (private readonly baseUrl: string | undefined, options: RequestClient.RequestClientOptions, private readonly log: FastifyBaseLogger) {
     super(options)
   }
 
-  override request<TData> (options: RequestClient.RequestOptions<TData>): Promise<TwilioResponse<TData>> {
-    return super.request<TData>({ ...options, uri: options.uri.replace(TWILIO_ORIGIN, this.baseUrl) })
+  override async request<TData> (options: RequestClient.RequestOptions<TData>): Promise<TwilioResponse<TData>> {
+    const uri = this.baseUrl ? options.uri.replace(TWILIO_ORIGIN, this.baseUrl) : options.uri
+    const started = performance.now()
+    const path = new URL(uri).pathname
+    try {
+      const response = await super.request<TData>({ ...options, uri })
+      this.log.debug({ method: options.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'Twilio request')
+      return response
+    } catch (error) {
+      this.log.debug({ method: options.method, path, failure: (error as { code?: string }).code, ms: Math.round(performance.now() - started) }, 'Twilio request failed')
+      throw error
+    }
   }
 }
 
@@ -86,19 +111,20 @@ export class TwilioClients {
     const baseUrl = this.upstreamBaseUrl(connection)
     const password = await this.#secret(connection.name, settings.passwordSecretVersion)
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify([settings, baseUrl, password]))
+      .update(JSON.stringify([settings, baseUrl, password, connectionLogLevel(connection)]))
       .digest('hex')
     const cached = this.#cache.get(connection.name)
     if (cached?.fingerprint === fingerprint) return cached.context
 
-    const requestOptions = { timeout: this.options.timeoutMs ?? 30_000, keepAlive: true }
+    const log = this.options.logger.child({ connection: connection.name }, { level: connectionLogLevel(connection) })
+    const httpClient = new GatewayRequestClient(baseUrl?.replace(/\/+$/, ''), { timeout: this.options.timeoutMs ?? 30_000, keepAlive: true }, log)
     const client = twilio(settings.username, password, {
       accountSid: settings.accountSid,
-      ...(baseUrl
-        ? { httpClient: new RedirectingRequestClient(baseUrl.replace(/\/+$/, ''), requestOptions) }
-        : { httpClient: new twilio.RequestClient(requestOptions), region: settings.region, edge: settings.edge })
+      httpClient,
+      // Region and edge rewrite Twilio's hostname; with another base URL they would mangle it.
+      ...(baseUrl ? {} : { region: settings.region, edge: settings.edge })
     })
-    const context: UpstreamContext = { client, accountSid: settings.accountSid, connection: connection.name }
+    const context: UpstreamContext = { client, accountSid: settings.accountSid, connection: connection.name, log }
     this.#cache.set(connection.name, { fingerprint, context })
     return context
   }

@@ -1,7 +1,7 @@
 /**
- * Fastify's schema compilers. Validators: strict ajv for request bodies (no coercion, every error reported), coercing ajv
- * for path and query parameters. Entity payloads are checked by the entity input validator in the runtime (the
- * one check every write goes through), so for those bodies Fastify only checks the `{"fields": {…}}` envelope.
+ * Fastify's schema compilers. Validators: strict ajv for request bodies (no coercion, every error reported),
+ * coercing ajv for path and query parameters — except bodies whose content a service validates itself (entity
+ * payloads, connections), for which Fastify only checks the envelope.
  */
 import type { FastifySchemaCompiler } from 'fastify'
 import fastJsonStringify from 'fast-json-stringify'
@@ -10,16 +10,14 @@ import { BODY_AJV_OPTIONS, PARAMS_AJV_OPTIONS, createAjv } from './ajv.js'
 
 type Schema = Record<string, unknown>
 
-function entityEnvelope (data: unknown): { value: unknown } | { error: Error } {
-  if (typeof data === 'object' && data !== null && !Array.isArray(data) && 'fields' in data) return { value: data }
-  return {
-    error: new InvalidArgumentError('The body must be a JSON object of the form {"fields": {…}}', [
-      { field: 'fields', description: 'is required' }
-    ])
-  }
-}
+/** A check of a request body whose content a service validates itself (Fastify only checks its envelope). */
+export type BodyCheck = (data: unknown) => { value: unknown } | { error: Error }
 
-export function buildValidatorCompilers (entityRequestIds: ReadonlySet<string>): unknown {
+/**
+ * @param serviceValidated request body schema ids → the envelope check Fastify applies to them; the services
+ *   validate the content (the entity input validator, the connection validator), so the rules live in one place.
+ */
+export function buildValidatorCompilers (serviceValidated: ReadonlyMap<string, BodyCheck>): unknown {
   return (externalSchemas: Record<string, Schema>): FastifySchemaCompiler<Schema> => {
     const bodies = createAjv(BODY_AJV_OPTIONS)
     const parameters = createAjv(PARAMS_AJV_OPTIONS)
@@ -30,10 +28,22 @@ export function buildValidatorCompilers (entityRequestIds: ReadonlySet<string>):
     return ({ schema, httpPart }) => {
       if (httpPart === 'body') {
         const ref = typeof schema.$ref === 'string' ? schema.$ref.replace(/#$/, '') : undefined
-        if (ref && entityRequestIds.has(ref)) return entityEnvelope
-        return bodies.compile(schema)
+        const check = ref === undefined ? undefined : serviceValidated.get(ref)
+        return check ?? bodies.compile(schema)
       }
       return parameters.compile(schema)
+    }
+  }
+}
+
+/** An envelope check: the body must be a JSON object (with `required` keys). */
+export function objectBody (what: string, required: string[] = []): BodyCheck {
+  return (data) => {
+    if (typeof data === 'object' && data !== null && !Array.isArray(data) && required.every((key) => key in data)) return { value: data }
+    const example = required.length ? `{${required.map((key) => `"${key}": …`).join(', ')}}` : '{…}'
+    return {
+      error: new InvalidArgumentError(`The body must be ${what}, a JSON object of the form ${example}`,
+        (required.length ? required : ['body']).map((field) => ({ field, description: required.length ? 'is required' : 'must be a JSON object' })))
     }
   }
 }

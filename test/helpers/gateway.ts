@@ -9,6 +9,7 @@ import type { Connection } from '../../src/connections/connection.js'
 import { MemoryConnectionRegistry } from '../../src/connections/registry.js'
 import { SANDBOX_CONNECTION_NAME, SANDBOX_TOKEN_SECRET, sandboxConnection } from '../../src/connections/sandbox-connection.js'
 import { MemorySecretStore } from '../../src/secrets/secret-store.js'
+import { openTestDatabase, type TestDatabase } from './database.js'
 import { startSandbox, type TestSandbox } from './sandbox.js'
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef'
@@ -23,6 +24,8 @@ export interface TestGateway {
   secrets: MemorySecretStore
   /** Present when the gateway was built with a sandbox. */
   sandbox?: TestSandbox
+  /** Present when the gateway was built with a database (and so the v1 management API). */
+  db?: TestDatabase
   /** Calls the gateway with the admin token; JSON bodies are sent and parsed. */
   call<T = any>(method: InjectOptions['method'], url: string, body?: unknown, headers?: Record<string, string>): Promise<Answer<T>>
   close(): Promise<void>
@@ -32,6 +35,8 @@ export interface GatewayOptions {
   /** Start a sandbox (or use this one) and register the `sandbox` connection to it. */
   sandbox?: boolean | TestSandbox
   connections?: Connection[]
+  /** Store connections in a database (embedded, or this one) and serve the v1 management API. */
+  database?: boolean | TestDatabase
   config?: Partial<GatewayConfig>
 }
 
@@ -39,10 +44,13 @@ export async function startGateway (options: GatewayOptions = {}): Promise<TestG
   const secrets = new MemorySecretStore()
   const connections = new MemoryConnectionRegistry(options.connections ?? [])
   const sandbox = options.sandbox === true ? await startSandbox() : options.sandbox || undefined
-  if (sandbox) connections.put(sandboxConnection(sandbox.accountSid, secrets.addVersion(SANDBOX_TOKEN_SECRET, sandbox.authToken)))
+  const db = options.database === true ? await openTestDatabase() : options.database || undefined
+  const ensure = sandbox ? [sandboxConnection(sandbox.accountSid, secrets.addVersion(SANDBOX_TOKEN_SECRET, sandbox.authToken))] : []
+  if (!db) for (const connection of [...(options.connections ?? []), ...ensure]) connections.put(connection)
   const app = await buildApp({
     adminToken: ADMIN_TOKEN,
-    connections,
+    connections: db?.store ?? connections,
+    ...(db ? { management: { store: db.store, operations: db.operations, ensure: [...(options.connections ?? []), ...ensure] } } : {}),
     secrets,
     pageTokenKey: randomBytes(32),
     sandboxBaseUrl: sandbox?.baseUrl,
@@ -54,6 +62,7 @@ export async function startGateway (options: GatewayOptions = {}): Promise<TestG
     connections,
     secrets,
     sandbox,
+    db,
     async call (method, url, body, headers = {}) {
       const response = await app.inject({
         method,
@@ -67,6 +76,7 @@ export async function startGateway (options: GatewayOptions = {}): Promise<TestG
     async close () {
       await app.close()
       if (options.sandbox === true) await sandbox?.close()
+      if (options.database === true) await db?.close()
     }
   }
 }

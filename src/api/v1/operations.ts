@@ -1,0 +1,82 @@
+/**
+ * `/v1/projects/{project}/locations/{location}/operations…`: read, list, cancel and delete long-running operations.
+ */
+import type { FastifyInstance } from 'fastify'
+import { parentName } from '../../connections/management.js'
+import { NotFoundError } from '../../errors.js'
+import type { OperationStore } from '../../operations/operations.js'
+import type { PageTokens } from '../../runtime/page-tokens.js'
+import { pageSizeOf, pageSizeSchema } from '../v2/params.js'
+import { ERROR_RESPONSES } from '../v2/schemas.js'
+import { LOCATION_PATH, locationParamsSchema } from './connections.js'
+
+interface OperationParams { project: string, location: string, operation: string }
+
+const operationParamsSchema = {
+  type: 'object',
+  required: ['project', 'location', 'operation'],
+  properties: { ...locationParamsSchema.properties, operation: { type: 'string' } }
+}
+const tags = ['Operations (v1)']
+
+export function registerOperationRoutes (app: FastifyInstance, operations: OperationStore, pageTokens: PageTokens): void {
+  const nameOf = (params: OperationParams): string => `${parentName(params.project, params.location)}/operations/${params.operation}`
+  const find = async (params: OperationParams) => {
+    const operation = await operations.get(nameOf(params))
+    if (!operation) throw new NotFoundError(`Operation ${nameOf(params)} not found`)
+    return operation
+  }
+
+  app.get<{ Params: OperationParams }>(`${LOCATION_PATH}/operations/:operation`, {
+    schema: {
+      tags, operationId: 'getOperation', summary: 'Get an operation', params: operationParamsSchema,
+      response: { 200: { $ref: 'Operation#' }, ...ERROR_RESPONSES }
+    }
+  }, async (request) => find(request.params))
+
+  app.get<{ Params: { project: string, location: string }, Querystring: { pageSize?: number, pageToken?: string } }>(
+    `${LOCATION_PATH}/operations`, {
+      schema: {
+        tags,
+        operationId: 'listOperations',
+        summary: 'List operations, newest first',
+        params: locationParamsSchema,
+        querystring: { type: 'object', properties: { pageSize: pageSizeSchema(50, 1000), pageToken: { type: 'string' }, filter: { type: 'string' } } },
+        response: { 200: { $ref: 'ListOperationsResponse#' }, ...ERROR_RESPONSES }
+      }
+    }, async (request) => {
+      const parent = parentName(request.params.project, request.params.location)
+      const scope = { connection: parent, entity: 'v1/operations', conditions: '' }
+      const pageSize = pageSizeOf(request.query.pageSize, 50, 1000)
+      const offset = request.query.pageToken ? Number(pageTokens.open(scope, request.query.pageToken)) : 0
+      const page = await operations.list(parent, offset, pageSize + 1)
+      return {
+        operations: page.slice(0, pageSize),
+        nextPageToken: page.length > pageSize ? pageTokens.issue(scope, String(offset + pageSize)) : '',
+        unreachable: []
+      }
+    })
+
+  app.post<{ Params: OperationParams }>(`${LOCATION_PATH}/operations/:operation(^[^/:]+)::cancel`, {
+    schema: {
+      tags,
+      operationId: 'cancelOperation',
+      summary: 'Cancel an operation (the gateway\'s operations are finished when answered, so this changes nothing)',
+      params: operationParamsSchema,
+      response: { 200: { $ref: 'Empty#' }, ...ERROR_RESPONSES }
+    }
+  }, async (request) => {
+    await find(request.params)
+    return {}
+  })
+
+  app.delete<{ Params: OperationParams }>(`${LOCATION_PATH}/operations/:operation`, {
+    schema: {
+      tags, operationId: 'deleteOperation', summary: 'Forget an operation', params: operationParamsSchema,
+      response: { 200: { $ref: 'Empty#' }, ...ERROR_RESPONSES }
+    }
+  }, async (request) => {
+    if (!(await operations.remove(nameOf(request.params)))) throw new NotFoundError(`Operation ${nameOf(request.params)} not found`)
+    return {}
+  })
+}

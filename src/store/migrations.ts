@@ -1,0 +1,80 @@
+/**
+ * Versioned schema migrations, applied in order at start-up under an advisory lock, so that several gateway
+ * processes starting at once on one PostgreSQL apply each migration exactly once. Migrations are append-only:
+ * never edit one that has shipped; add the next.
+ */
+import type pg from 'pg'
+
+export interface Migration { version: number, name: string, sql: string }
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'connections, operations, change feed, gateway secrets',
+    sql: `
+      CREATE TABLE connections (
+        name          text PRIMARY KEY,
+        parent        text NOT NULL,
+        resource      jsonb NOT NULL,
+        status        jsonb NOT NULL,
+        revision      bigint NOT NULL,
+        create_time   timestamptz NOT NULL,
+        update_time   timestamptz NOT NULL
+      );
+      CREATE INDEX connections_parent ON connections (parent);
+
+      CREATE TABLE operations (
+        name          text PRIMARY KEY,
+        parent        text NOT NULL,
+        body          jsonb NOT NULL,
+        create_time   timestamptz NOT NULL
+      );
+      CREATE INDEX operations_parent ON operations (parent, create_time);
+
+      CREATE TABLE changes (
+        seq           bigserial PRIMARY KEY,
+        topic         text NOT NULL,
+        key           text NOT NULL,
+        at            timestamptz NOT NULL DEFAULT now()
+      );
+
+      CREATE TABLE gateway_secrets (
+        name          text PRIMARY KEY,
+        value         text NOT NULL,
+        create_time   timestamptz NOT NULL DEFAULT now()
+      );
+    `
+  }
+]
+
+/** An arbitrary, fixed key for pg_advisory_lock: "twilio-gw" as digits. */
+const MIGRATION_LOCK = 7_845_946_487
+
+export async function migrate (pool: pg.Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  const client = await pool.connect()
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations')
+    const applied = new Set(rows.map((row) => row.version))
+    const newlyApplied: number[] = []
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue
+      await client.query('BEGIN')
+      try {
+        await client.query(migration.sql)
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name])
+        await client.query('COMMIT')
+      } catch (error) {
+        await client.query('ROLLBACK')
+        throw new Error(`database migration ${migration.version} (${migration.name}) failed: ${(error as Error).message}`)
+      }
+      newlyApplied.push(migration.version)
+    }
+    return newlyApplied
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {})
+    client.release()
+  }
+}
