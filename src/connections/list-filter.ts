@@ -113,12 +113,17 @@ export function compileFilter (filter: string | undefined, fields: ReadonlySet<s
     return terms.length === 1 ? terms[0]! : (resource) => terms.every((term) => term(resource))
   }
   const parseUnary = (): Predicate => {
-    if (isWord(peek(), 'NOT') || (peek()?.kind === 'word' && peek()!.text === '-')) {
+    const token = peek()
+    if (isWord(token, 'NOT') || isWord(token, '-')) {
       position++
-      const inner = parsePrimary()
-      return (resource) => !inner(resource)
+    } else if (token?.kind === 'word' && token.text.startsWith('-')) {
+      // `-labels.env:*`: the minus sign negates the term it is written against.
+      tokens[position] = { ...token, text: token.text.slice(1), at: token.at + 1 }
+    } else {
+      return parsePrimary()
     }
-    return parsePrimary()
+    const inner = parsePrimary()
+    return (resource) => !inner(resource)
   }
   const parsePrimary = (): Predicate => {
     const token = peek()

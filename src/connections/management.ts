@@ -48,8 +48,8 @@ export class ConnectionManager {
       updateTime: stored.updateTime.toISOString(),
       ...spec,
       nodeConfig: {
-        minNodeCount: nodeConfig.minNodeCount || NODE_LIMITS.defaultMin,
-        maxNodeCount: nodeConfig.maxNodeCount || Math.max(NODE_LIMITS.defaultMax, nodeConfig.minNodeCount ?? 0)
+        minNodeCount: nodeConfig.minNodeCount ?? NODE_LIMITS.defaultMin,
+        maxNodeCount: nodeConfig.maxNodeCount ?? Math.max(NODE_LIMITS.defaultMax, nodeConfig.minNodeCount ?? 0)
       },
       status: status ?? { state: 'STATE_UNSPECIFIED' },
       connectionRevision: String(stored.revision),
@@ -98,10 +98,10 @@ export class ConnectionManager {
     const changes = this.options.validator.parse(body)
     const current = await this.options.store.read(name)
     if (!current) throw new NotFoundError(`Connection ${name} not found`)
-    const fields = maskedFields(paths)
-    const unlocking = fields.size === 1 && fields.has('lockConfig') && changes.lockConfig?.locked !== true
-    if (current.connection.lockConfig?.locked && !unlocking) throw lockedError(current.connection)
     const next = applyUpdate(specOf(current.connection), changes, paths)
+    const fields = maskedFields(paths)
+    const unlocking = fields.size === 1 && fields.has('lockConfig') && next.lockConfig?.locked !== true
+    if (current.connection.lockConfig?.locked && !unlocking) throw lockedError(current.connection)
     this.options.validator.check(next)
     const startedAt = new Date()
     const status = await this.options.status.connectionStatus({ ...next, name })

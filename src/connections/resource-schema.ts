@@ -9,8 +9,9 @@ type Schema = Record<string, unknown>
 const string = { type: 'string' }
 const boolean = { type: 'boolean' }
 const int32 = { type: 'integer', minimum: -2147483648, maximum: 2147483647 }
-/** int64 travels as a string in proto3 JSON; Terraform sends numbers. */
-const int64 = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?[0-9]{1,19}$' }] }
+/** int64 travels as a string in proto3 JSON; Terraform sends numbers. Answered as strings (see `int64AsStrings`). */
+export const INT64: Schema = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?[0-9]{1,19}$' }] }
+const int64 = INT64
 const object = (properties: Record<string, Schema>, extra: Schema = {}): Schema =>
   ({ type: 'object', additionalProperties: false, properties, ...extra })
 const array = (items: Schema): Schema => ({ type: 'array', items })
@@ -106,4 +107,15 @@ export const CONNECTION_INPUT_SCHEMA: Schema = {
     ...SETTABLE_FIELDS,
     ...Object.fromEntries(OUTPUT_ONLY_FIELDS.map((field) => [field, {}]))
   }
+}
+
+/** `value` with every int64 (per `schema`, at any depth) as a string, as proto3 JSON answers them. */
+export function int64AsStrings (value: unknown, schema: Schema): unknown {
+  if (schema === INT64) return typeof value === 'number' ? String(value) : value
+  if (Array.isArray(value) && schema.items) return value.map((item) => int64AsStrings(item, schema.items as Schema))
+  if (typeof value === 'object' && value !== null && schema.properties) {
+    const properties = schema.properties as Record<string, Schema>
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, properties[key] ? int64AsStrings(item, properties[key]) : item]))
+  }
+  return value
 }

@@ -51,10 +51,7 @@ export class ConnectionStore implements ConnectionRegistry {
   /** Opens the store, loads the runtime cache and keeps it current through the change feed. */
   static async open (pool: pg.Pool, feed: ChangeFeed): Promise<ConnectionStore> {
     const store = new ConnectionStore(pool)
-    feed.subscribe(TOPIC, {
-      changed: (name) => { void store.#refresh(name) },
-      resync: () => { void store.#loadAll() }
-    })
+    feed.subscribe(TOPIC, { changed: (name) => store.#refresh(name), resync: () => store.#loadAll() })
     await store.#loadAll()
     return store
   }

@@ -27,9 +27,35 @@ export function parseUpdateMask (mask: string | undefined): string[][] {
     if (!SETTABLE_FIELDS[field]) {
       throw new InvalidArgumentError(`updateMask: ${path} is not a field of Connection`, [{ field: 'updateMask', description: `${path} is not a field of Connection` }])
     }
-    // Map keys (labels.<key>) keep their spelling; field names become camelCase.
-    return field === 'labels' ? [field, ...segments.slice(1)] : segments.map(camelCase)
+    return checkedPath(path, field, segments.slice(1))
   })
+}
+
+type Schema = Record<string, unknown>
+
+/** A mask path whose every segment names a field of the one before (or, under `labels`, one label key). */
+function checkedPath (original: string, field: string, rest: string[]): string[] {
+  const path = [field]
+  let schema: Schema | undefined = SETTABLE_FIELDS[field]
+  for (const segment of rest) {
+    const properties = schema?.properties as Record<string, Schema> | undefined
+    const isMap = schema?.type === 'object' && !properties && typeof schema.additionalProperties === 'object'
+    if (isMap) {
+      // A map key (labels.env) keeps its spelling and ends the path.
+      path.push(segment)
+      schema = undefined
+      continue
+    }
+    const name = camelCase(segment)
+    if (!properties?.[name]) {
+      throw new InvalidArgumentError(`updateMask: ${original} names no field of Connection`, [
+        { field: 'updateMask', description: `${original}: ${path.join('.')} has no field ${segment}` }
+      ])
+    }
+    path.push(name)
+    schema = properties[name]
+  }
+  return path
 }
 
 type Tree = Record<string, unknown>

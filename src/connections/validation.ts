@@ -8,8 +8,8 @@ import type { FieldViolation } from '../errors.js'
 import { InvalidArgumentError } from '../errors.js'
 import { SECRET_VERSION_NAME } from '../secrets/secret-store.js'
 import { BODY_AJV_OPTIONS, createAjv, summarize, violationsFromAjv } from '../validation/ajv.js'
-import type { ConfigVariable, Connection, ConnectionSpec } from './connection.js'
-import { CONNECTION_INPUT_SCHEMA, OUTPUT_ONLY_FIELDS } from './resource-schema.js'
+import type { Connection, ConnectionSpec } from './connection.js'
+import { CONNECTION_INPUT_SCHEMA, OUTPUT_ONLY_FIELDS, SETTABLE_FIELDS, int64AsStrings } from './resource-schema.js'
 import { CONNECTOR_VERSION_PATTERN, NODE_LIMITS, PROXY_DESTINATION_KEY, templateOf } from './templates.js'
 
 /** Google's rule for connection ids. */
@@ -32,28 +32,13 @@ export function checkConnectionId (id: string | undefined): string {
   return id
 }
 
-/** int64 values arrive as JSON numbers or strings; they are kept (and answered) as strings. */
-function int64AsString (value: unknown): unknown {
-  return typeof value === 'number' ? String(value) : value
-}
-
-function normalizeVariables (variables: ConfigVariable[] | undefined): ConfigVariable[] | undefined {
-  return variables?.map((variable) => variable.intValue === undefined ? variable : { ...variable, intValue: int64AsString(variable.intValue) as string })
-}
-
-/** The settable fields of a request body, normalised (int64 as strings), output-only fields dropped. */
+/** The settable fields of a request body, int64 values as strings, output-only fields dropped. */
 function settable (body: Record<string, unknown>): ConnectionSpec {
   const spec: Record<string, unknown> = {}
   for (const [field, value] of Object.entries(body)) {
-    if (!OUTPUT_ONLY_FIELDS.includes(field)) spec[field] = value
+    if (!OUTPUT_ONLY_FIELDS.includes(field)) spec[field] = int64AsStrings(value, SETTABLE_FIELDS[field]!)
   }
-  const typed = spec as unknown as ConnectionSpec
-  if (typed.configVariables) typed.configVariables = normalizeVariables(typed.configVariables)
-  if (typed.authConfig?.additionalVariables) typed.authConfig.additionalVariables = normalizeVariables(typed.authConfig.additionalVariables)
-  if (typed.trafficShapingConfigs) {
-    typed.trafficShapingConfigs = typed.trafficShapingConfigs.map((config) => ({ ...config, quotaLimit: int64AsString(config.quotaLimit) as string }))
-  }
-  return typed
+  return spec as unknown as ConnectionSpec
 }
 
 export class ConnectionValidator {
@@ -176,8 +161,8 @@ function destinationViolations (spec: ConnectionSpec): FieldViolation[] {
 }
 
 function nodeViolations (spec: ConnectionSpec): FieldViolation[] {
-  const min = spec.nodeConfig?.minNodeCount || NODE_LIMITS.defaultMin
-  const max = spec.nodeConfig?.maxNodeCount || Math.max(NODE_LIMITS.defaultMax, min)
+  const min = spec.nodeConfig?.minNodeCount ?? NODE_LIMITS.defaultMin
+  const max = spec.nodeConfig?.maxNodeCount ?? Math.max(NODE_LIMITS.defaultMax, min)
   const violations: FieldViolation[] = []
   const bounds = `must be between ${NODE_LIMITS.min} and ${NODE_LIMITS.max}`
   if (min < NODE_LIMITS.min || min > NODE_LIMITS.max) violations.push({ field: 'connection.nodeConfig.minNodeCount', description: bounds })

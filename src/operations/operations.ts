@@ -65,7 +65,7 @@ export class OperationStore {
   /** A page of the parent's operations, newest first; `offset` is where the page starts. */
   async list (parent: string, offset: number, limit: number): Promise<Operation[]> {
     const { rows } = await this.pool.query<{ body: Operation }>(
-      'SELECT body FROM operations WHERE parent = $1 ORDER BY create_time DESC, name DESC OFFSET $2 LIMIT $3',
+      'SELECT body FROM operations WHERE parent = $1 ORDER BY seq DESC OFFSET $2 LIMIT $3',
       [parent, offset, limit])
     return rows.map((row) => row.body)
   }

@@ -25,10 +25,10 @@ export async function recordChange (db: Queryable, topic: string, key: string): 
 }
 
 export interface Subscriber {
-  /** Called with the key of every change in the topic. */
-  changed (key: string): void
+  /** Called with the key of every change in the topic; a rejection has the change delivered again later. */
+  changed (key: string): Promise<void>
   /** Called when changes may have been pruned unseen: reload everything. */
-  resync (): void
+  resync (): Promise<void>
 }
 
 export class ChangeFeed {
@@ -84,14 +84,16 @@ export class ChangeFeed {
     const oldest = rows[0]?.oldest
     if (this.#lastSeq > 0n && oldest !== undefined && oldest !== null && BigInt(oldest) > this.#lastSeq + 1n) {
       // Changes newer than the last one seen were pruned before this process read them.
-      for (const subscribers of this.#subscribers.values()) for (const subscriber of subscribers) subscriber.resync()
+      for (const subscribers of this.#subscribers.values()) for (const subscriber of subscribers) await subscriber.resync()
     }
     for (const row of rows) {
       const seq = BigInt(row.seq)
       if (this.#seen.has(seq) || (seq <= this.#lastSeq && seq <= floor)) continue
+      // A subscriber that fails (the database is briefly away) stops the read here: this change and the ones after
+      // it are delivered again on the next read.
+      for (const subscriber of this.#subscribers.get(row.topic) ?? []) await subscriber.changed(row.key)
       this.#seen.add(seq)
       if (seq > this.#lastSeq) this.#lastSeq = seq
-      for (const subscriber of this.#subscribers.get(row.topic) ?? []) subscriber.changed(row.key)
     }
     const newFloor = this.#lastSeq > REORDER_WINDOW ? this.#lastSeq - REORDER_WINDOW : 0n
     for (const seq of this.#seen) if (seq <= newFloor) this.#seen.delete(seq)

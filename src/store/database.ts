@@ -5,9 +5,11 @@
  * the embedded database holds a lock file; another process on the same data directory (a CLI, while the gateway
  * runs) connects to the owner's socket instead of opening the files a second time.
  */
-import { mkdir, mkdtemp, open, readFile, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import pg from 'pg'
@@ -102,6 +104,11 @@ async function socketDirectory (dataDir: string): Promise<string> {
 
 interface Owner { pid: number, socketDir: string }
 
+/** How long to wait for an embedded database's owner to serve its socket (it may be starting up). */
+const OWNER_WAIT_MS = 10_000
+/** Lock files this process holds (a lock naming this pid but not held here is a previous life's: PID 1 in Docker). */
+const heldLocks = new Set<string>()
+
 function isRunning (pid: number): boolean {
   try {
     process.kill(pid, 0)
@@ -111,33 +118,59 @@ function isRunning (pid: number): boolean {
   }
 }
 
-/** Takes the embedded database's lock, or answers the live process that holds it. */
-async function lockOrOwner (lockPath: string, socketDir: string): Promise<Owner | undefined> {
+/** Whether something accepts connections on the Unix socket, trying until the deadline. */
+async function socketAnswers (socketPath: string, waitMs: number): Promise<boolean> {
+  const deadline = Date.now() + waitMs
   for (;;) {
+    const answered = await new Promise<boolean>((resolve) => {
+      const socket = connect(socketPath)
+      socket.once('connect', () => { socket.destroy(); resolve(true) })
+      socket.once('error', () => resolve(false))
+    })
+    if (answered || Date.now() >= deadline) return answered
+    await sleep(100)
+  }
+}
+
+/** Takes the embedded database's lock, or answers the live owner that serves it. */
+async function lockOrOwner (lockPath: string, socketDir: string): Promise<Owner | undefined> {
+  for (let attempt = 0; attempt < 10; attempt++) {
     try {
       const handle = await open(lockPath, 'wx', 0o600)
       await handle.writeFile(JSON.stringify({ pid: process.pid, socketDir } satisfies Owner))
       await handle.close()
+      heldLocks.add(lockPath)
       return undefined
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
     }
     const owner = JSON.parse(await readFile(lockPath, 'utf8').catch(() => '{}')) as Partial<Owner>
-    if (owner.pid && owner.socketDir && isRunning(owner.pid)) return owner as Owner
-    // A stale lock of a process that died: take it over.
+    const mayLive = owner.pid !== undefined && owner.socketDir !== undefined && isRunning(owner.pid) &&
+      (owner.pid !== process.pid || heldLocks.has(lockPath))
+    if (mayLive && await socketAnswers(join(owner.socketDir!, '.s.PGSQL.5432'), OWNER_WAIT_MS)) return owner as Owner
+    // The lock of a process that died (or of this pid in a previous life): take it over.
     await rm(lockPath, { force: true })
   }
+  throw new Error(`cannot lock the embedded database at ${lockPath}: another process keeps taking it`)
 }
 
 async function openEmbedded (dataDir: string): Promise<Database> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
   const lockPath = join(dataDir, 'pgdata.lock')
   const socketDir = await socketDirectory(dataDir)
+  const removeSocketDir = async (): Promise<void> => {
+    if (socketDir !== dataDir) await rm(socketDir, { recursive: true, force: true })
+  }
   const owner = await lockOrOwner(lockPath, socketDir)
   if (owner) {
-    await stat(join(owner.socketDir, '.s.PGSQL.5432'))
+    await removeSocketDir()
     const pool = new pg.Pool({ host: owner.socketDir, user: 'postgres', database: 'postgres', max: 1 })
     return { kind: 'embedded-client', pool, onNotify: async () => {}, close: () => pool.end() }
+  }
+  const release = async (): Promise<void> => {
+    heldLocks.delete(lockPath)
+    await rm(lockPath, { force: true })
+    await removeSocketDir()
   }
   try {
     const dataPath = join(dataDir, 'pgdata')
@@ -157,11 +190,11 @@ async function openEmbedded (dataDir: string): Promise<Database> {
         await pool.end()
         await server.stop()
         await db.close()
-        await rm(lockPath, { force: true })
+        await release()
       }
     }
   } catch (error) {
-    await rm(lockPath, { force: true })
+    await release()
     throw error
   }
 }

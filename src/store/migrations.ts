@@ -44,6 +44,14 @@ export const MIGRATIONS: readonly Migration[] = [
         create_time   timestamptz NOT NULL DEFAULT now()
       );
     `
+  },
+  {
+    version: 2,
+    name: 'operations listed in the order they were made',
+    sql: `
+      ALTER TABLE operations ADD COLUMN seq bigserial;
+      CREATE INDEX operations_parent_seq ON operations (parent, seq);
+    `
   }
 ]
 
@@ -56,13 +64,17 @@ export async function migrate (pool: pg.Pool, migrations: readonly Migration[] =
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`)
-    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations')
-    const applied = new Set(rows.map((row) => row.version))
     const newlyApplied: number[] = []
     for (const migration of migrations) {
-      if (applied.has(migration.version)) continue
+      // Checked inside the transaction too: on the embedded database the advisory lock does not separate two
+      // processes (PGlite is one session), but its socket keeps a transaction to one connection.
       await client.query('BEGIN')
       try {
+        const { rowCount } = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [migration.version])
+        if (rowCount) {
+          await client.query('COMMIT')
+          continue
+        }
         await client.query(migration.sql)
         await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name])
         await client.query('COMMIT')

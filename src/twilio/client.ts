@@ -62,10 +62,10 @@ class GatewayRequestClient extends twilio.RequestClient {
     const path = new URL(uri).pathname
     try {
       const response = await super.request<TData>({ ...options, uri })
-      this.log.debug({ method: options.method, path, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'Twilio request')
+      this.log.debug({ method: options.method.toUpperCase(), path, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'Twilio request')
       return response
     } catch (error) {
-      this.log.debug({ method: options.method, path, failure: (error as { code?: string }).code, ms: Math.round(performance.now() - started) }, 'Twilio request failed')
+      this.log.debug({ method: options.method.toUpperCase(), path, failure: (error as { code?: string }).code, ms: Math.round(performance.now() - started) }, 'Twilio request failed')
       throw error
     }
   }
