@@ -4,19 +4,21 @@
  * database (a data directory, or a database on the server); several handles may be opened on it, as several
  * gateway processes (or a gateway and a CLI) would.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { PGlite } from '@electric-sql/pglite'
-import { describe, inject } from 'vitest'
+import { describe } from 'vitest'
 import type { ConnectionSpec, ConnectionStatus } from '../../src/connections/connection.js'
 import { ConnectionStore } from '../../src/connections/store.js'
 import { OperationStore } from '../../src/operations/operations.js'
 import { ChangeFeed } from '../../src/store/changes.js'
 import { openDatabase, type Database } from '../../src/store/database.js'
 import { migrate } from '../../src/store/migrations.js'
+import { embeddedTemplate } from '../helpers/database.js'
 import { createTestDatabase, realPostgres, realPostgresLabel } from '../helpers/postgres.js'
+
+export { embeddedTemplate }
 
 export type BackendKind = 'embedded' | 'postgres'
 
@@ -42,42 +44,6 @@ export interface Backend {
    * one takes seconds); `fresh: true` initialises this one itself, exactly as a first start does.
    */
   place(prefix?: string, options?: { fresh?: boolean }): Promise<Place>
-}
-
-let template: Promise<string> | undefined
-
-/**
- * A PGlite data directory as a first start leaves it (no migrations), made once per run and shared by the test
- * files: the first to need it builds it (holding a lock directory) while the others wait for it.
- */
-export function embeddedTemplate (): Promise<string> {
-  template ??= (async () => {
-    const runDir = inject('runDir')
-    const ready = join(runDir, 'pglite-template')
-    const lock = join(runDir, 'pglite-template.lock')
-    const deadline = Date.now() + 120_000
-    for (;;) {
-      if (existsSync(join(ready, 'PG_VERSION'))) return ready
-      try {
-        mkdirSync(lock)
-      } catch {
-        // Another test file is building it.
-        if (Date.now() > deadline) throw new Error(`the PGlite template in ${runDir} was not ready within 120 s`)
-        await sleep(100)
-        continue
-      }
-      try {
-        const building = mkdtempSync(join(runDir, 'pglite-building-'))
-        const db = await PGlite.create(building)
-        await db.close()
-        renameSync(building, ready)
-        return ready
-      } finally {
-        rmSync(lock, { recursive: true, force: true })
-      }
-    }
-  })()
-  return template
 }
 
 export function backends (): Backend[] {

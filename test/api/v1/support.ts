@@ -4,17 +4,8 @@
  * faster than creating one), and a database opened on a chosen data directory (to restart a gateway on it, or to
  * run a second gateway on it).
  */
-import { createHash } from 'node:crypto'
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { expect } from 'vitest'
-import { ConnectionStore } from '../../../src/connections/store.js'
-import { OperationStore } from '../../../src/operations/operations.js'
-import { ChangeFeed } from '../../../src/store/changes.js'
-import { openDatabase } from '../../../src/store/database.js'
-import { MIGRATIONS, migrate } from '../../../src/store/migrations.js'
-import type { TestDatabase } from '../../helpers/database.js'
+import { openTestDatabase, temporaryDataDir, type TestDatabase } from '../../helpers/database.js'
 import { startGateway, type Answer, type GatewayOptions, type TestGateway } from '../../helpers/gateway.js'
 
 export const PROJECT = 'my-proj'
@@ -114,66 +105,9 @@ export function violatedFields (answer: Answer): string[] {
   return fieldViolations(answer).map((violation) => violation.field)
 }
 
-/**
- * Creating an embedded PostgreSQL takes seconds (initdb); opening an existing one a fraction of that. The tests
- * therefore copy a migrated, closed database, created once and kept in the temporary directory under a key of
- * the migrations and the PGlite version (so a new migration or PGlite makes a new one). Concurrent test files
- * build it at most once each and publish it with an atomic rename.
- */
-function templateDir (): string {
-  const pglite = (JSON.parse(readFileSync(new URL('../../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')) as { version: string }).version
-  const key = createHash('sha256').update(JSON.stringify(MIGRATIONS)).update(pglite).digest('hex').slice(0, 16)
-  return join(tmpdir(), `twilio-gateway-test-db-${key}`)
-}
-
-/** Runtime files of an open database that are not part of its data. */
-const runtimeFile = (path: string): boolean => path.endsWith('.s.PGSQL.5432') || path.endsWith('pgdata.lock')
-
-async function template (): Promise<string> {
-  const template = templateDir()
-  if (existsSync(template)) return template
-  const building = mkdtempSync(join(tmpdir(), 'gateway-v1-template-'))
-  const database = await openDatabase({ dataDir: building })
-  await migrate(database.pool)
-  await database.close()
-  try {
-    renameSync(building, template)
-  } catch {
-    // Another test file published it first.
-    rmSync(building, { recursive: true, force: true })
-  }
-  return template
-}
-
-/** A fresh data directory holding a migrated embedded database with nothing in it; `remove` deletes it. */
-export async function temporaryDataDir (): Promise<{ dataDir: string, remove: () => void }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'gateway-v1-'))
-  cpSync(await template(), dataDir, { recursive: true, filter: (source) => !runtimeFile(source) })
-  return { dataDir, remove: () => rmSync(dataDir, { recursive: true, force: true }) }
-}
-
-/**
- * The gateway's database on `dataDir`, migrated, with its stores, as a process opens it at start-up. The first
- * opener owns the embedded PostgreSQL; a second one (while the first is open) connects to it as another gateway
- * process would; changes made elsewhere are polled for every `pollMs` (250, as `npm start` does on the embedded
- * database). Closing leaves the data directory in place, so that it can be opened again (a restart).
- */
-export async function openDatabaseAt (dataDir: string, pollMs = 250): Promise<TestDatabase> {
-  const database = await openDatabase({ dataDir })
-  await migrate(database.pool)
-  const feed = await ChangeFeed.start(database, { pollMs, onError: (error) => { throw error } })
-  const store = await ConnectionStore.open(database.pool, feed)
-  return {
-    database,
-    feed,
-    store,
-    operations: new OperationStore(database.pool),
-    dataDir,
-    async close () {
-      feed.close()
-      await database.close()
-    }
-  }
+/** The gateway's database on `dataDir` (reopened: a restart, or a second process), migrated, with its stores. */
+export function openDatabaseAt (dataDir: string): Promise<TestDatabase> {
+  return openTestDatabase({ dataDir })
 }
 
 /**
@@ -187,22 +121,11 @@ export function tamperedToken (token: string): string {
   return `${edited}.${mac!}`
 }
 
-/**
- * `startGateway` on a database of its own (a fresh copy of the migrated template), closed and removed with the
- * gateway.
- */
+export { temporaryDataDir }
+
+/** `startGateway` on a database of its own, removed with the gateway. */
 export async function startTestGateway (options: Omit<GatewayOptions, 'database'> = {}): Promise<TestGateway> {
-  const data = await temporaryDataDir()
-  const db = await openDatabaseAt(data.dataDir)
-  const gateway = await startGateway({ ...options, database: db })
-  return {
-    ...gateway,
-    async close () {
-      await gateway.close()
-      await db.close()
-      data.remove()
-    }
-  }
+  return startGateway({ ...options, database: true })
 }
 
 /** A `call` that remembers every answer (to check, e.g., that no secret ever appears in one). */
