@@ -90,7 +90,7 @@ async function main (): Promise<void> {
   const shutdown = async (): Promise<void> => {
     await app.close()
     await sandbox?.close()
-    feed.close()
+    await feed.close()
     await database.close()
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -40,6 +40,7 @@ export class ChangeFeed {
   #again = false
   #timer: NodeJS.Timeout | undefined
   #prunedAt = 0
+  #closed = false
 
   private constructor (private readonly database: Database, private readonly onError: (error: Error) => void) {}
 
@@ -62,6 +63,7 @@ export class ChangeFeed {
 
   /** Reads new changes now (coalescing concurrent wake-ups); resolves when they have been handed out. */
   wake (): Promise<void> {
+    if (this.#closed) return Promise.resolve()
     if (this.#reading) {
       this.#again = true
       return this.#reading
@@ -106,7 +108,10 @@ export class ChangeFeed {
     await this.database.pool.query(`DELETE FROM changes WHERE at < now() - interval '${RETENTION}'`)
   }
 
-  close (): void {
+  /** Stops following changes; resolves once a read in flight has finished (so the database can be closed). */
+  async close (): Promise<void> {
+    this.#closed = true
     if (this.#timer) clearInterval(this.#timer)
+    await this.#reading
   }
 }

@@ -95,7 +95,7 @@ export async function openTestDatabase (options: TestDatabaseOptions = {}): Prom
     operations: new OperationStore(database.pool),
     dataDir,
     async close () {
-      feed.close()
+      await feed.close()
       await database.close()
       temporary?.remove()
     }

@@ -127,7 +127,7 @@ export async function openStores (place: Place, options: { pollMs?: number } = {
     errors,
     async close () {
       closed = true
-      feed.close()
+      await feed.close()
       // Let a read in flight finish before the pool goes away.
       await feed.wake().catch(() => {})
       await database.close()
