@@ -9,6 +9,18 @@ export interface ServerConfig {
   dataDir: string
   /** PostgreSQL shared by every gateway process; without it, an embedded PostgreSQL under dataDir. */
   databaseUrl?: string
+  /** Where connection secrets are read: the local encrypted store or Google Secret Manager. */
+  secretsBackend: 'local' | 'secret-manager'
+  /** `host:port` of Secret Manager (tests, private endpoints); plaintext only on loopback. */
+  secretManagerEndpoint?: string
+  secretManagerInsecure: boolean
+  /** Base URL of the IAM Credentials API (impersonation of connections' service accounts). */
+  iamCredentialsEndpoint?: string
+  /** Secret values are reused for this long (rotation is picked up within it), and served this much longer while the backend is down. */
+  secretCacheTtlSeconds: number
+  secretCacheGraceSeconds: number
+  /** With the local store: the secret name prefixes connections may reference (all when unset). */
+  localSecretPrefixes?: string[]
   /** From GATEWAY_ADMIN_TOKEN; when absent the gateway generates one under dataDir. */
   adminToken?: string
   sandbox: boolean
@@ -77,6 +89,38 @@ function databaseUrl (env: Env): string | undefined {
   return raw
 }
 
+function secretsBackend (env: Env, databaseUrl: string | undefined, sandbox: boolean): ServerConfig['secretsBackend'] {
+  const raw = env.SECRETS_BACKEND?.trim()
+  if (!raw) {
+    if (databaseUrl) {
+      throw new ConfigError('DATABASE_URL is set but SECRETS_BACKEND is not: a shared deployment must say where its secrets ' +
+        'are — SECRETS_BACKEND=secret-manager (Google Secret Manager) or SECRETS_BACKEND=local (files under DATA_DIR, this machine only)')
+    }
+    return 'local'
+  }
+  if (raw !== 'local' && raw !== 'secret-manager') throw new ConfigError(`SECRETS_BACKEND must be secret-manager or local, got "${raw}"`)
+  if (raw === 'secret-manager' && sandbox) {
+    throw new ConfigError('SANDBOX=on keeps the sandbox account\'s token in the local secret store: use SANDBOX=off with SECRETS_BACKEND=secret-manager')
+  }
+  return raw
+}
+
+function endpoint (env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim()
+  if (!raw) return undefined
+  if (!/^[A-Za-z0-9.-]+:[0-9]{1,5}$/.test(raw) && !/^\[[0-9a-fA-F:]+\]:[0-9]{1,5}$/.test(raw)) {
+    throw new ConfigError(`${name} must be host:port, got "${raw}"`)
+  }
+  return raw
+}
+
+function seconds (env: Env, name: string, fallback: number): number {
+  const value = count(env, name)
+  return value ?? fallback
+}
+
+const LOOPBACK = /^(127\.[0-9.]+|localhost|\[::1\]):/
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
 
 export function readConfig (env: Env): ServerConfig {
@@ -86,13 +130,31 @@ export function readConfig (env: Env): ServerConfig {
   if (adminToken !== undefined && adminToken !== '' && adminToken.length < 16) {
     throw new ConfigError('GATEWAY_ADMIN_TOKEN must be at least 16 characters long (or unset, to have one generated)')
   }
+  const sandbox = onOff(env, 'SANDBOX', true)
+  const database = databaseUrl(env)
+  const secretManagerEndpoint = endpoint(env, 'SECRET_MANAGER_ENDPOINT')
+  const secretManagerInsecure = onOff(env, 'SECRET_MANAGER_INSECURE', false)
+  if (secretManagerInsecure && !(secretManagerEndpoint && LOOPBACK.test(secretManagerEndpoint))) {
+    throw new ConfigError('SECRET_MANAGER_INSECURE=on is only allowed with a loopback SECRET_MANAGER_ENDPOINT (a test server)')
+  }
+  const prefixes = env.LOCAL_SECRET_PREFIXES?.split(',').map((prefix) => prefix.trim()).filter(Boolean)
+  for (const prefix of prefixes ?? []) {
+    if (!/^projects\/[^/]+\/secrets\//.test(prefix)) throw new ConfigError(`LOCAL_SECRET_PREFIXES entries start with projects/<p>/secrets/, got "${prefix}"`)
+  }
   return {
     port: port(env, 'PORT', 8080),
     host: env.HOST?.trim() || '127.0.0.1',
     dataDir: env.DATA_DIR?.trim() || './.data',
-    databaseUrl: databaseUrl(env),
+    databaseUrl: database,
+    secretsBackend: secretsBackend(env, database, sandbox),
+    secretManagerEndpoint,
+    secretManagerInsecure,
+    iamCredentialsEndpoint: baseUrl(env, 'IAM_CREDENTIALS_ENDPOINT'),
+    secretCacheTtlSeconds: seconds(env, 'SECRET_CACHE_TTL_SECONDS', 300),
+    secretCacheGraceSeconds: seconds(env, 'SECRET_CACHE_GRACE_SECONDS', 3600),
+    localSecretPrefixes: prefixes?.length ? prefixes : undefined,
     adminToken: adminToken || undefined,
-    sandbox: onOff(env, 'SANDBOX', true),
+    sandbox,
     sandboxPort: port(env, 'SANDBOX_PORT', 8081),
     sandboxCalls: count(env, 'SANDBOX_CALLS'),
     sandboxMessages: count(env, 'SANDBOX_MESSAGES'),

@@ -14,8 +14,13 @@ import { ensureDataDir, generatedSecret } from './data-dir.js'
 import { NotFoundError } from './errors.js'
 import { OperationStore } from './operations/operations.js'
 import { SANDBOX_ACCOUNT_SID, buildSandbox } from './sandbox/app.js'
+import type { ServerConfig } from './config.js'
+import { CachingSecretStore } from './secrets/cache.js'
 import type { LocalSecretStore } from './secrets/local.js'
 import { openLocalSecretStore } from './secrets/local.js'
+import { PrefixRestrictedSecretStore } from './secrets/restricted.js'
+import { SecretManagerStore } from './secrets/secret-manager.js'
+import type { SecretStore } from './secrets/secret-store.js'
 import { ChangeFeed } from './store/changes.js'
 import { openDatabase } from './store/database.js'
 import { gatewayKey } from './store/gateway-secrets.js'
@@ -33,6 +38,19 @@ async function sandboxToken (secrets: LocalSecretStore): Promise<string> {
   }
 }
 
+/** The connections' secret store, as configured: explicit backend, local prefixes, cache. */
+function connectionSecrets (config: ServerConfig, local: LocalSecretStore | undefined): SecretStore {
+  let backend: SecretStore = config.secretsBackend === 'secret-manager'
+    ? new SecretManagerStore({
+      endpoint: config.secretManagerEndpoint,
+      insecure: config.secretManagerInsecure,
+      iamCredentialsEndpoint: config.iamCredentialsEndpoint
+    })
+    : local!
+  if (config.secretsBackend === 'local' && config.localSecretPrefixes) backend = new PrefixRestrictedSecretStore(backend, config.localSecretPrefixes)
+  return new CachingSecretStore(backend, { ttlMs: config.secretCacheTtlSeconds * 1000, graceMs: config.secretCacheGraceSeconds * 1000 })
+}
+
 async function main (): Promise<void> {
   const config = readConfig(process.env)
   const dataDir = await ensureDataDir(config.dataDir)
@@ -48,14 +66,14 @@ async function main (): Promise<void> {
   })
   const store = await ConnectionStore.open(database.pool, feed)
   const operations = new OperationStore(database.pool)
-  const secrets = await openLocalSecretStore(process.env, dataDir)
+  const local = config.secretsBackend === 'local' ? await openLocalSecretStore(process.env, dataDir) : undefined
 
   let sandbox: FastifyInstance | undefined
   let sandboxBaseUrl: string | undefined
   const ensure: Connection[] = []
   if (config.sandbox) {
     sandbox = await buildSandbox({
-      authToken: await sandboxToken(secrets),
+      authToken: await sandboxToken(local!),
       seed: { calls: config.sandboxCalls, messages: config.sandboxMessages }
     })
     await sandbox.listen({ port: config.sandboxPort, host: '127.0.0.1' })
@@ -68,7 +86,7 @@ async function main (): Promise<void> {
     adminToken: typeof adminToken === 'string' ? adminToken : adminToken.value,
     connections: store,
     management: { store, operations, ensure },
-    secrets,
+    secrets: connectionSecrets(config, local),
     pageTokenKey: await gatewayKey(database.pool, 'page-token-key'),
     sandboxBaseUrl,
     twilioApiBaseUrl: config.twilioApiBaseUrl,
@@ -80,6 +98,7 @@ async function main (): Promise<void> {
   }
   if (typeof adminToken !== 'string') app.log.info(`Admin token (send it as Authorization: Bearer <token>) is in ${adminToken.path}`)
   app.log.info(database.kind === 'postgres' ? 'Database: PostgreSQL at DATABASE_URL' : `Database: embedded PostgreSQL in ${dataDir}/pgdata`)
+  app.log.info(config.secretsBackend === 'secret-manager' ? 'Secrets: Google Secret Manager' : `Secrets: local encrypted store in ${dataDir}/secrets`)
   if (sandboxBaseUrl) {
     app.log.info(`Twilio sandbox listening on ${sandboxBaseUrl} (account ${SANDBOX_ACCOUNT_SID}; its auth token is the secret ${SANDBOX_TOKEN_SECRET})`)
   } else {

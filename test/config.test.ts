@@ -7,6 +7,14 @@ describe('readConfig', () => {
       port: 8080,
       host: '127.0.0.1',
       dataDir: './.data',
+      databaseUrl: undefined,
+      secretsBackend: 'local',
+      secretManagerEndpoint: undefined,
+      secretManagerInsecure: false,
+      iamCredentialsEndpoint: undefined,
+      secretCacheTtlSeconds: 300,
+      secretCacheGraceSeconds: 3600,
+      localSecretPrefixes: undefined,
       adminToken: undefined,
       sandbox: true,
       sandboxPort: 8081,
@@ -25,8 +33,23 @@ describe('readConfig', () => {
     })
     expect(config).toEqual({
       port: 9000, host: '0.0.0.0', dataDir: '/var/lib/gw', adminToken: 'a-long-enough-token', sandbox: false,
+      databaseUrl: undefined, secretsBackend: 'local', secretManagerEndpoint: undefined, secretManagerInsecure: false,
+      iamCredentialsEndpoint: undefined, secretCacheTtlSeconds: 300, secretCacheGraceSeconds: 3600, localSecretPrefixes: undefined,
       sandboxPort: 9001, sandboxCalls: 10, sandboxMessages: 100000, twilioApiBaseUrl: 'http://127.0.0.1:4010', logLevel: 'debug'
     })
+  })
+
+  it('reads the secrets settings of a shared deployment', () => {
+    expect(readConfig({
+      DATABASE_URL: 'postgres://db/gateway', SECRETS_BACKEND: 'secret-manager', SANDBOX: 'off',
+      SECRET_MANAGER_ENDPOINT: '127.0.0.1:9443', SECRET_MANAGER_INSECURE: 'on', IAM_CREDENTIALS_ENDPOINT: 'http://127.0.0.1:9444',
+      SECRET_CACHE_TTL_SECONDS: '60', SECRET_CACHE_GRACE_SECONDS: '600'
+    })).toMatchObject({
+      databaseUrl: 'postgres://db/gateway', secretsBackend: 'secret-manager', secretManagerEndpoint: '127.0.0.1:9443',
+      secretManagerInsecure: true, iamCredentialsEndpoint: 'http://127.0.0.1:9444', secretCacheTtlSeconds: 60, secretCacheGraceSeconds: 600
+    })
+    expect(readConfig({ LOCAL_SECRET_PREFIXES: 'projects/team-a/secrets/, projects/local/secrets/sandbox-' }).localSecretPrefixes)
+      .toEqual(['projects/team-a/secrets/', 'projects/local/secrets/sandbox-'])
   })
 
   it.each([
@@ -37,7 +60,14 @@ describe('readConfig', () => {
     [{ TWILIO_API_BASE_URL: 'not a url' }, /TWILIO_API_BASE_URL must be an absolute/],
     [{ TWILIO_API_BASE_URL: 'https://mock.example.com/2010-04-01' }, /must be an http\(s\) origin/],
     [{ GATEWAY_ADMIN_TOKEN: 'short' }, /at least 16 characters/],
-    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/]
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of/],
+    [{ DATABASE_URL: 'postgres://db/gateway' }, /DATABASE_URL is set but SECRETS_BACKEND is not/],
+    [{ DATABASE_URL: 'mysql://db/gateway', SECRETS_BACKEND: 'local' }, /DATABASE_URL must be a postgres/],
+    [{ SECRETS_BACKEND: 'vault' }, /SECRETS_BACKEND must be secret-manager or local/],
+    [{ SECRETS_BACKEND: 'secret-manager' }, /SANDBOX=on keeps the sandbox account's token in the local secret store/],
+    [{ SECRETS_BACKEND: 'secret-manager', SANDBOX: 'off', SECRET_MANAGER_ENDPOINT: 'sm.example.com:443', SECRET_MANAGER_INSECURE: 'on' }, /only allowed with a loopback/],
+    [{ SECRET_MANAGER_ENDPOINT: 'https://sm.example.com' }, /SECRET_MANAGER_ENDPOINT must be host:port/],
+    [{ LOCAL_SECRET_PREFIXES: 'team-a/' }, /LOCAL_SECRET_PREFIXES entries start with projects/]
   ])('refuses %o, naming the variable', (env, message) => {
     expect(() => readConfig(env)).toThrow(ConfigError)
     expect(() => readConfig(env)).toThrow(message)

@@ -1,8 +1,10 @@
-import type { Connection } from './connection.js'
+import type { Connection, ConnectionStatus } from './connection.js'
 
 /** Where the runtime finds connections by their full name. */
 export interface ConnectionRegistry {
   get (name: string): Promise<Connection | undefined>
+  /** Records what the runtime learnt of a connection's health (e.g. Twilio refuses its credentials). */
+  setStatus (name: string, status: ConnectionStatus): Promise<void>
 }
 
 /** A registry held in memory (the built-in sandbox connection, tests). */
@@ -24,5 +26,10 @@ export class MemoryConnectionRegistry implements ConnectionRegistry {
   async get (name: string): Promise<Connection | undefined> {
     const found = this.#connections.get(name)
     return found && structuredClone(found)
+  }
+
+  async setStatus (name: string, status: ConnectionStatus): Promise<void> {
+    const found = this.#connections.get(name)
+    if (found) found.status = { ...status }
   }
 }

@@ -74,6 +74,11 @@ export class ConnectionStore implements ConnectionRegistry {
     return found && structuredClone(found)
   }
 
+  /** Records the connection's status as the runtime finds it; not a user change, so the revision stays. */
+  async setStatus (name: string, status: ConnectionStatus): Promise<void> {
+    await this.transaction(async (tx) => { await tx.setStatus(name, status) })
+  }
+
   async read (name: string, db: Queryable = this.pool): Promise<StoredConnection | undefined> {
     const { rows } = await db.query<Row>('SELECT * FROM connections WHERE name = $1', [name])
     return rows[0] && fromRow(rows[0])
@@ -135,6 +140,11 @@ export class ConnectionTransaction {
     if (!rows[0]) throw new NotFoundError(`Connection ${name} not found`)
     await this.#changed(name)
     return fromRow(rows[0])
+  }
+
+  async setStatus (name: string, status: ConnectionStatus): Promise<void> {
+    const { rowCount } = await this.client.query('UPDATE connections SET status = $2 WHERE name = $1', [name, status])
+    if (rowCount) await this.#changed(name)
   }
 
   async remove (name: string): Promise<boolean> {

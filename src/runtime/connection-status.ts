@@ -21,11 +21,13 @@ export class ConnectionStatusService {
   async probe (connection: Connection): Promise<CheckStatusResponse> {
     if (connection.suspended) return { state: 'ERROR', description: 'The connection is suspended' }
     try {
-      const upstream = await this.clients.forConnection(connection)
-      await account(upstream).fetch().catch((error: unknown) => {
-        throw upstreamError(error, { connection: connection.name, operation: 'CHECK', subject: `Account ${upstream.accountSid}` })
+      const accountSid = await this.connections.runFor(connection, async (upstream) => {
+        await account(upstream).fetch().catch((error: unknown) => {
+          throw upstreamError(error, { connection: connection.name, operation: 'CHECK', subject: `Account ${upstream.accountSid}` })
+        })
+        return upstream.accountSid
       })
-      return { state: 'ACTIVE', description: `Twilio accepts the credentials for account ${upstream.accountSid}` }
+      return { state: 'ACTIVE', description: `Twilio accepts the credentials for account ${accountSid}` }
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error
       return { state: error instanceof CredentialsRefusedError ? 'AUTH_ERROR' : 'ERROR', description: error.message }

@@ -14,7 +14,7 @@ import type { UpstreamContext } from '../twilio/client.js'
 import type { EntityAdapter } from '../twilio/entity-adapter.js'
 import { adapterFor } from '../twilio/entities/index.js'
 import type { UpstreamCall } from '../twilio/errors.js'
-import { upstreamError } from '../twilio/errors.js'
+import { isTwilioNotFound, upstreamError } from '../twilio/errors.js'
 import type { ConnectionRuntime } from './connections.js'
 import type { PageTokens } from './page-tokens.js'
 
@@ -38,16 +38,17 @@ export class EntityService {
     const sid = conditions ? sidCondition(entity, conditions) : undefined
     const scope = { connection, entity: entity.name, conditions }
     const pageUri = request.pageToken ? this.pageTokens.open(scope, request.pageToken) : undefined
-    const upstream = await this.connections.upstream(connection)
     if (sid !== undefined) {
-      const row = await this.#getRow(upstream, entity, adapter, sid).catch((error: unknown) => {
-        if (error instanceof GatewayError && error.code === 'NOT_FOUND') return undefined
-        throw error
-      })
-      return { entities: row ? [this.#resource(connection, entity, row)] : [], nextPageToken: '' }
+      // A condition on the key is a Get; a row Twilio does not have makes an empty list, not an error.
+      const record = await this.#call(connection, entity, 'GET', `${entity.name} ${sid}`, (upstream) =>
+        adapter.get!(upstream, sid).catch((error: unknown) => {
+          if (isTwilioNotFound(error)) return undefined
+          throw error
+        }))
+      return { entities: record ? [this.#resource(connection, entity, toFields(entity.fields, record))] : [], nextPageToken: '' }
     }
-    const page = await this.#call(upstream, entity, 'LIST', entity.name,
-      () => adapter.list!(upstream, { pageSize: request.pageSize, pageUri: pageUri && withPageSize(pageUri, request.pageSize), filters: {} }))
+    const page = await this.#call(connection, entity, 'LIST', entity.name, (upstream) =>
+      adapter.list!(upstream, { pageSize: request.pageSize, pageUri: pageUri && withPageSize(pageUri, request.pageSize), filters: {} }))
     return {
       entities: page.records.map((record) => this.#resource(connection, entity, toFields(entity.fields, record))),
       nextPageToken: page.nextPageUri ? this.pageTokens.issue(scope, page.nextPageUri) : ''
@@ -57,16 +58,14 @@ export class EntityService {
   async get (connection: string, entity: EntityDefinition, id: string): Promise<EntityResource> {
     const adapter = this.#adapter(entity, 'GET')
     this.#checkId(entity, id)
-    const upstream = await this.connections.upstream(connection)
-    return this.#resource(connection, entity, await this.#getRow(upstream, entity, adapter, id))
+    return this.#resource(connection, entity, await this.#getRow(connection, entity, adapter, id))
   }
 
   async create (connection: string, entity: EntityDefinition, payload: unknown): Promise<EntityResource> {
     const adapter = this.#adapter(entity, 'CREATE')
     const fields = this.inputs.parse(entity, 'CREATE', payload)
-    const upstream = await this.connections.upstream(connection)
-    const record = await this.#call(upstream, entity, 'CREATE', entity.name,
-      () => adapter.create!(upstream, toTwilioParams(entity.create!, fields)))
+    const record = await this.#call(connection, entity, 'CREATE', entity.name,
+      (upstream) => adapter.create!(upstream, toTwilioParams(entity.create!, fields)))
     if (entity.createResult) return { fields: toFields(entity.createResult, record) }
     return this.#resource(connection, entity, toFields(entity.fields, record))
   }
@@ -75,17 +74,15 @@ export class EntityService {
     const adapter = this.#adapter(entity, 'UPDATE')
     this.#checkId(entity, id)
     const fields = this.inputs.parse(entity, 'UPDATE', payload)
-    const upstream = await this.connections.upstream(connection)
-    const record = await this.#call(upstream, entity, 'UPDATE', `${entity.name} ${id}`,
-      () => adapter.update!(upstream, id, toTwilioParams(entity.update!, fields)))
+    const record = await this.#call(connection, entity, 'UPDATE', `${entity.name} ${id}`,
+      (upstream) => adapter.update!(upstream, id, toTwilioParams(entity.update!, fields)))
     return this.#resource(connection, entity, toFields(entity.fields, record))
   }
 
   async delete (connection: string, entity: EntityDefinition, id: string): Promise<void> {
     const adapter = this.#adapter(entity, 'DELETE')
     this.#checkId(entity, id)
-    const upstream = await this.connections.upstream(connection)
-    await this.#call(upstream, entity, 'DELETE', `${entity.name} ${id}`, () => adapter.delete!(upstream, id))
+    await this.#call(connection, entity, 'DELETE', `${entity.name} ${id}`, (upstream) => adapter.delete!(upstream, id))
   }
 
   #adapter (entity: EntityDefinition, operation: Operation): EntityAdapter {
@@ -104,26 +101,31 @@ export class EntityService {
     }
   }
 
-  async #getRow (upstream: UpstreamContext, entity: EntityDefinition, adapter: EntityAdapter, id: string): Promise<Fields> {
-    const record = await this.#call(upstream, entity, 'GET', `${entity.name} ${id}`, () => adapter.get!(upstream, id))
+  async #getRow (connection: string, entity: EntityDefinition, adapter: EntityAdapter, id: string): Promise<Fields> {
+    const record = await this.#call(connection, entity, 'GET', `${entity.name} ${id}`, (upstream) => adapter.get!(upstream, id))
     return toFields(entity.fields, record)
   }
 
-  /** Runs an upstream call, mapping its failure, and logs it at the connection's `logConfig` level. */
-  async #call<T> (upstream: UpstreamContext, entity: EntityDefinition, operation: UpstreamCall['operation'], subject: string, send: () => Promise<T>): Promise<T> {
-    const started = performance.now()
-    const context = () => ({ entity: entity.name, operation, subject, ms: Math.round(performance.now() - started) })
-    try {
-      const result = await send()
-      upstream.log.info(context(), 'entity operation')
-      return result
-    } catch (error) {
-      const mapped = error instanceof GatewayError
-        ? error
-        : upstreamError(error, { connection: upstream.connection, operation, subject, deprecation: entity.deprecation })
-      upstream.log.error({ ...context(), status: mapped.code }, mapped.message)
-      throw mapped
-    }
+  /**
+   * Runs an upstream call for the connection (which retries once after a credential refusal), maps its failure
+   * and logs it at the connection's `logConfig` level.
+   */
+  async #call<T> (connection: string, entity: EntityDefinition, operation: UpstreamCall['operation'], subject: string, send: (upstream: UpstreamContext) => Promise<T>): Promise<T> {
+    return this.connections.run(connection, async (upstream) => {
+      const started = performance.now()
+      const context = () => ({ entity: entity.name, operation, subject, ms: Math.round(performance.now() - started) })
+      try {
+        const result = await send(upstream)
+        upstream.log.info(context(), 'entity operation')
+        return result
+      } catch (error) {
+        const mapped = error instanceof GatewayError
+          ? error
+          : upstreamError(error, { connection, operation, subject, deprecation: entity.deprecation })
+        upstream.log.error({ ...context(), status: mapped.code }, mapped.message)
+        throw mapped
+      }
+    })
   }
 
   #resource (connection: string, entity: EntityDefinition, fields: Fields): EntityResource {

@@ -1,8 +1,13 @@
 import { NotFoundError, InvalidArgumentError } from '../errors.js'
 
+/** Whom a secret is read for: a connection that names a service account reads its secrets as that account. */
+export interface SecretAccess { serviceAccount?: string }
+
 /** Reads secret values by Secret Manager version name: `projects/{p}/secrets/{s}/versions/{n}`, `n` a number or `latest`. */
 export interface SecretStore {
-  access (versionName: string): Promise<string>
+  access (versionName: string, as?: SecretAccess): Promise<string>
+  /** Forgets what is cached for the version (a credential was refused: read it again). */
+  invalidate? (versionName: string): void
 }
 
 export const SECRET_VERSION_NAME = /^projects\/([^/]+)\/secrets\/([^/]+)\/versions\/(latest|[1-9][0-9]*)$/

@@ -95,21 +95,28 @@ export class TwilioClients {
    * problem, not the caller's: 400 FAILED_PRECONDITION naming the secret version (never a 404 that would read as
    * "the entity does not exist").
    */
-  async #secret (connection: string, versionName: string): Promise<string> {
+  async #secret (connection: Connection, versionName: string): Promise<string> {
     try {
-      return await this.options.secrets.access(versionName)
+      return await this.options.secrets.access(versionName, { serviceAccount: connection.serviceAccount })
     } catch (error) {
       if (error instanceof GatewayError && ['NOT_FOUND', 'INVALID_ARGUMENT', 'PERMISSION_DENIED'].includes(error.code)) {
-        throw new FailedPreconditionError(`Connection ${connection} cannot read its secret version ${versionName}: ${error.message}`)
+        throw new FailedPreconditionError(`Connection ${connection.name} cannot read its secret version ${versionName}: ${error.message}`)
       }
       throw error
     }
   }
 
+  /** Forgets the connection's client and cached secret, so the next call reads the secret again (rotation). */
+  invalidate (connection: Connection): void {
+    this.#cache.delete(connection.name)
+    const secretVersion = connection.authConfig?.userPassword?.password?.secretVersion
+    if (secretVersion) this.options.secrets.invalidate?.(secretVersion)
+  }
+
   async forConnection (connection: Connection): Promise<UpstreamContext> {
     const settings = runtimeSettings(connection)
     const baseUrl = this.upstreamBaseUrl(connection)
-    const password = await this.#secret(connection.name, settings.passwordSecretVersion)
+    const password = await this.#secret(connection, settings.passwordSecretVersion)
     const fingerprint = createHash('sha256')
       .update(JSON.stringify([settings, baseUrl, password, connectionLogLevel(connection)]))
       .digest('hex')

@@ -55,6 +55,12 @@ function networkCode (error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
+/** Whether Twilio answered that the addressed resource does not exist. */
+export function isTwilioNotFound (error: unknown): boolean {
+  const body = twilioErrorBody(error)
+  return body?.status === 404 || body?.code === 20404
+}
+
 export function upstreamError (error: unknown, call: UpstreamCall): GatewayError {
   const body = twilioErrorBody(error)
   if (!body) return networkError(error, call)

@@ -59,6 +59,8 @@ suite(`two gateway processes on one PostgreSQL — ${realPostgresLabel('real Pos
     return startProcess(port, {
       env: {
         DATABASE_URL: database.url,
+        // A shared database needs an explicit secrets backend; each process keeps its tokens in its own DATA_DIR.
+        SECRETS_BACKEND: 'local',
         DATA_DIR: dataDir,
         PORT: String(port),
         SANDBOX: 'off',

@@ -189,4 +189,10 @@ describe('the Sid condition', () => {
     expect(answer.status).toBe(200)
     expect(answer.body).toEqual({ entities: [], nextPageToken: '' })
   })
+
+  it('still answers 404 for a connection that does not exist (only a row Twilio lacks makes an empty list)', async () => {
+    const answer = await world.call('GET', entityPath('Messages', undefined, '/v2/projects/p/locations/l/connections/nowhere') +
+      `?conditions=${encodeURIComponent(`Sid = '${GOOGLE.message}'`)}`)
+    expect(expectRpcError(answer, 404, 'NOT_FOUND').message).toContain('connections/nowhere not found')
+  })
 })
