@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import packageJson from '../package.json' with { type: 'json' }
-import { registerBearerAuth } from './api/auth.js'
+import { registerAuth } from './api/auth.js'
 import { registerErrorHandling } from './api/error-handler.js'
 import { registerHealthRoutes } from './api/health.js'
 import { registerJsonBodies } from './api/json-body.js'
@@ -18,6 +18,7 @@ import { registerOperationRoutes } from './api/v1/operations.js'
 import { registerSchemaMetadataRoutes } from './api/v1/schema-metadata.js'
 import { CONNECTION_ID, managementSchemas } from './api/v1/schemas.js'
 import { ConnectionManager } from './connections/management.js'
+import type { CallerDirectory } from './auth/tokens.js'
 import type { Connection } from './connections/connection.js'
 import type { ConnectionRegistry } from './connections/registry.js'
 import type { ConnectionStore } from './connections/store.js'
@@ -43,6 +44,8 @@ export interface GatewayConfig {
    * connections created at start-up when missing (the sandbox connection).
    */
   management?: { store: ConnectionStore, operations: OperationStore, ensure?: Connection[] }
+  /** Caller tokens created with the tokens CLI (with a database). */
+  callers?: CallerDirectory
   /** Whether the gateway can serve requests (e.g. its database answers); `/readyz` says so. */
   ready?: () => Promise<boolean>
   /** Transactions per second each node of a connection admits (Google's 25). */
@@ -56,6 +59,8 @@ export interface GatewayConfig {
   twilioApiBaseUrl?: string
   /** Upstream request timeout, milliseconds (default 30 s). */
   upstreamTimeoutMs?: number
+  /** Extra trusted CA certificates (PEM) for upstream TLS: a private Twilio-compatible endpoint, tests. */
+  upstreamCa?: string[]
   logger?: FastifyServerOptions['logger']
 }
 
@@ -84,7 +89,7 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
   })
   registerErrorHandling(app)
   registerJsonBodies(app)
-  registerBearerAuth(app, config.adminToken)
+  registerAuth(app, { adminToken: config.adminToken, directory: config.callers })
   await registerOpenApi(app, packageJson.version)
   for (const schema of [...runtimeSchemas(), ...managementSchemas()]) app.addSchema(schema)
 
@@ -93,6 +98,7 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
     sandboxBaseUrl: config.sandboxBaseUrl,
     apiBaseUrl: config.twilioApiBaseUrl,
     timeoutMs: config.upstreamTimeoutMs,
+    upstreamCa: config.upstreamCa,
     logger: app.log
   })
   const connections = new ConnectionRuntime(config.connections, clients)
@@ -113,9 +119,13 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
     tpsPerNode: config.tpsPerNode ?? 25
   })
   await app.register(async (routes) => {
-    registerEntityTypeRoutes(routes, connections)
-    registerEntityRoutes(routes, entities)
-    registerConnectionStatusRoutes(routes, status)
+    await routes.register(async (runtime) => {
+      // The v2 runtime is what invoker tokens may call.
+      runtime.addHook('onRoute', (route) => { route.config = { ...route.config, role: 'invoker' } })
+      registerEntityTypeRoutes(runtime, connections)
+      registerEntityRoutes(runtime, entities)
+      registerConnectionStatusRoutes(runtime, status)
+    })
     if (management && manager) {
       registerConnectionRoutes(routes, manager)
       registerOperationRoutes(routes, management.operations, pageTokens)

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
+import { CallerDirectory } from './auth/tokens.js'
 import { ConfigError, readConfig } from './config.js'
 import type { Connection } from './connections/connection.js'
 import { SANDBOX_TOKEN_SECRET, sandboxConnection } from './connections/sandbox-connection.js'
@@ -25,6 +26,12 @@ import { ChangeFeed } from './store/changes.js'
 import { openDatabase } from './store/database.js'
 import { gatewayKey } from './store/gateway-secrets.js'
 import { migrate } from './store/migrations.js'
+
+/** Log fields that could carry a credential, masked wherever they appear (defence in depth: none is logged). */
+export const LOG_REDACTIONS = [
+  'req.headers.authorization', 'req.headers["proxy-authorization"]', 'headers.authorization', 'headers["proxy-authorization"]',
+  '*.password', '*.authToken', '*.auth_token', '*.token', '*.secret', '*.value'
+]
 
 /** The sandbox account's auth token, kept in the local secret store (generated on first start). */
 async function sandboxToken (secrets: LocalSecretStore): Promise<string> {
@@ -54,7 +61,7 @@ function connectionSecrets (config: ServerConfig, local: LocalSecretStore | unde
 async function main (): Promise<void> {
   const config = readConfig(process.env)
   const dataDir = await ensureDataDir(config.dataDir)
-  const logger = { level: config.logLevel, redact: ['req.headers.authorization'] }
+  const logger = { level: config.logLevel, redact: { paths: LOG_REDACTIONS, censor: '[redacted]' } }
   const adminToken = config.adminToken ?? (await generatedSecret(dataDir, 'admin-token'))
 
   const database = await openDatabase({ url: config.databaseUrl, dataDir, warn: (message) => console.warn(message) })
@@ -66,6 +73,7 @@ async function main (): Promise<void> {
   })
   const store = await ConnectionStore.open(database.pool, feed)
   const operations = new OperationStore(database.pool)
+  const callers = await CallerDirectory.open(database.pool, feed)
   const local = config.secretsBackend === 'local' ? await openLocalSecretStore(process.env, dataDir) : undefined
 
   let sandbox: FastifyInstance | undefined
@@ -86,6 +94,7 @@ async function main (): Promise<void> {
     adminToken: typeof adminToken === 'string' ? adminToken : adminToken.value,
     connections: store,
     management: { store, operations, ensure },
+    callers,
     secrets: connectionSecrets(config, local),
     pageTokenKey: await gatewayKey(database.pool, 'page-token-key'),
     sandboxBaseUrl,

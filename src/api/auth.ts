@@ -1,15 +1,28 @@
 /**
- * Bearer-token authentication for every route except the public ones (health, readiness, the OpenAPI document
- * and Swagger UI). Tokens are compared as SHA-256 digests in constant time.
+ * Who may call what. Every route but the public ones (health, readiness, the OpenAPI document and Swagger UI)
+ * needs `Authorization: Bearer <token>`: `GATEWAY_ADMIN_TOKEN` (an admin without scopes) or a token created with
+ * the tokens CLI. A route declares the role it needs (`invoker` for the v2 runtime, `admin` otherwise); a token's
+ * scopes are checked against the resource the path names. 401 UNAUTHENTICATED without a valid token, 403
+ * PERMISSION_DENIED for the wrong role or scope.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { UnauthenticatedError } from '../errors.js'
+import type { Caller, CallerDirectory, Role } from '../auth/tokens.js'
+import { allows } from '../auth/scopes.js'
+import { GatewayError, UnauthenticatedError } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Served without a bearer token. */
     public?: boolean
+    /** The role a caller needs (default admin); admins may call everything. */
+    role?: Role
+    /** The route reads nothing a scope could restrict (the connector catalogue). */
+    unscoped?: boolean
+  }
+  interface FastifyRequest {
+    /** The authenticated caller. */
+    caller?: Caller
   }
 }
 
@@ -21,13 +34,52 @@ export function bearerToken (request: FastifyRequest): string | undefined {
   return match?.[1]
 }
 
-export function registerBearerAuth (app: FastifyInstance, adminToken: string): void {
-  const expected = digest(adminToken)
+/** The resource a request's path names, for scope checks: a connection, or the location it is listed in. */
+function resourceOf (params: unknown): { name: string, asParent: boolean } | undefined {
+  const { project, location, connection } = (params ?? {}) as Record<string, string | undefined>
+  if (!project) return undefined
+  const base = location ? `projects/${project}/locations/${location}` : `projects/${project}`
+  return connection ? { name: `${base}/connections/${connection}`, asParent: false } : { name: base, asParent: true }
+}
+
+/** Whether the request's caller may reach `name` (used where the answer lists or creates several resources). */
+export function canReach (request: FastifyRequest, name: string): boolean {
+  return request.caller !== undefined && allows(request.caller.scopes, name)
+}
+
+export function assertCanReach (request: FastifyRequest, name: string): void {
+  if (!canReach(request, name)) throw new GatewayError('PERMISSION_DENIED', `This token's scopes do not include ${name}`)
+}
+
+export interface AuthOptions {
+  /** GATEWAY_ADMIN_TOKEN (or the generated admin token). */
+  adminToken: string
+  /** Tokens created with the CLI (absent without a database). */
+  directory?: CallerDirectory
+}
+
+export function registerAuth (app: FastifyInstance, options: AuthOptions): void {
+  const adminDigest = digest(options.adminToken)
+  const identify = (token: string): Caller | undefined =>
+    timingSafeEqual(digest(token), adminDigest) ? { id: 'GATEWAY_ADMIN_TOKEN', role: 'admin', scopes: [] } : options.directory?.identify(token)
+
   app.addHook('onRequest', async (request) => {
+    const config = request.routeOptions.config
     // Swagger UI's own routes (/docs, /docs/static/…) are public too.
-    if (request.routeOptions.config.public || request.routeOptions.url?.startsWith('/docs')) return
+    if (config.public || request.routeOptions.url?.startsWith('/docs')) return
     const token = bearerToken(request)
     if (!token) throw new UnauthenticatedError('Missing credentials: send Authorization: Bearer <token>')
-    if (!timingSafeEqual(digest(token), expected)) throw new UnauthenticatedError('The bearer token is not valid')
+    const caller = identify(token)
+    if (!caller) throw new UnauthenticatedError('The bearer token is not valid (unknown or revoked)')
+    request.caller = caller
+    // An unknown path: authenticated callers learn it does not exist.
+    if (request.routeOptions.url === undefined) return
+    if ((config.role ?? 'admin') === 'admin' && caller.role !== 'admin') {
+      throw new GatewayError('PERMISSION_DENIED', `This token's role (${caller.role}) may call the v2 runtime only; ${request.method} ${request.routeOptions.url} needs an admin token`)
+    }
+    const resource = config.unscoped ? undefined : resourceOf(request.params)
+    if (resource && !allows(caller.scopes, resource.name, resource.asParent)) {
+      throw new GatewayError('PERMISSION_DENIED', `This token's scopes do not include ${resource.name}`)
+    }
   })
 }

@@ -74,6 +74,40 @@ export interface RuntimeSettings {
   edge?: string
   /** The connection asks for the gateway's built-in Twilio sandbox. */
   sandbox: boolean
+  /** The HTTP proxy Twilio is reached through, when `proxy_enabled`. */
+  proxy?: ProxyConfig
+}
+
+export interface ProxyConfig {
+  host: string
+  port: number
+  scheme: 'BASIC' | 'DIGEST' | 'NONE'
+  user?: string
+  /** Secret version of the proxy password. */
+  passwordSecretVersion?: string
+  ssl: 'AUTO' | 'ALWAYS' | 'NEVER' | 'TUNNEL'
+}
+
+function proxyConfig (connection: Connection): ProxyConfig | undefined {
+  if (configValue(connection, 'proxy_enabled')?.boolValue !== true) return undefined
+  const destination = connection.destinationConfigs?.find((config) => config.key === 'proxy_server')?.destinations?.[0]
+  if (!destination?.host) {
+    throw new FailedPreconditionError(`Connection ${connection.name} enables a proxy but names no proxy_server destination`)
+  }
+  const user = stringSetting(connection, 'proxy_user')
+  const scheme = (stringSetting(connection, 'proxy_auth_scheme') ?? (user ? 'BASIC' : 'NONE')) as ProxyConfig['scheme']
+  const passwordSecretVersion = configValue(connection, 'proxy_password')?.secretValue?.secretVersion
+  if (scheme !== 'NONE' && (!user || !passwordSecretVersion)) {
+    throw new FailedPreconditionError(`Connection ${connection.name} uses proxy_auth_scheme ${scheme} but lacks proxy_user or proxy_password`)
+  }
+  return {
+    host: destination.host,
+    port: destination.port ?? 3128,
+    scheme,
+    user,
+    passwordSecretVersion,
+    ssl: (stringSetting(connection, 'proxy_ssltype') ?? 'AUTO') as ProxyConfig['ssl']
+  }
 }
 
 export function configValue (connection: Connection, key: string): ConfigVariable | undefined {
@@ -106,6 +140,7 @@ export function runtimeSettings (connection: Connection): RuntimeSettings {
     accountSid,
     region: stringSetting(connection, 'region'),
     edge: stringSetting(connection, 'edge'),
-    sandbox: configValue(connection, 'sandbox')?.boolValue === true
+    sandbox: configValue(connection, 'sandbox')?.boolValue === true,
+    proxy: proxyConfig(connection)
   }
 }

@@ -20,7 +20,14 @@ import { checkConnectionId, specOf } from './validation.js'
 
 export type ConnectionResource = Record<string, unknown> & { name: string }
 
-export interface ListRequest { filter?: string, orderBy?: string, pageSize: number, pageToken?: string }
+export interface ListRequest {
+  filter?: string
+  orderBy?: string
+  pageSize: number
+  pageToken?: string
+  /** Which connections the caller may see (its token's scopes). */
+  visible?: (name: string) => boolean
+}
 export interface ListResult { connections: ConnectionResource[], nextPageToken: string, unreachable: string[] }
 
 const RESOURCE_FIELDS: ReadonlySet<string> = new Set([...Object.keys(SETTABLE_FIELDS), ...OUTPUT_ONLY_FIELDS])
@@ -84,7 +91,10 @@ export class ConnectionManager {
     const order = compileOrderBy(request.orderBy, RESOURCE_FIELDS)
     const scope = { connection: parent, entity: 'v1/connections', conditions: `${request.filter ?? ''}\n${request.orderBy ?? ''}` }
     const offset = request.pageToken ? Number(this.options.pageTokens.open(scope, request.pageToken)) : 0
-    const resources = (await this.options.store.list(parent)).map((stored) => this.resource(stored)).filter(matches).sort(order)
+    const visible = request.visible ?? (() => true)
+    const resources = (await this.options.store.list(parent))
+      .filter((stored) => visible(stored.connection.name))
+      .map((stored) => this.resource(stored)).filter(matches).sort(order)
     const next = offset + request.pageSize
     return {
       connections: resources.slice(offset, next),

@@ -50,6 +50,8 @@ export interface SandboxOptions {
   rate5xx?: number
   /** Pass-through to Fastify's logger option (default false). */
   logger?: boolean | object
+  /** Serve over TLS with this key and certificate (PEM), like Twilio's own HTTPS endpoint. */
+  https?: { key: string, cert: string }
 }
 
 /** Programmatic access to a sandbox built by `buildSandbox` (the HTTP control API offers the same). */
@@ -150,6 +152,7 @@ export async function buildSandbox (options: SandboxOptions): Promise<FastifyIns
   const requests = new RequestLog(REQUEST_LOG_SIZE)
   const app = Fastify({
     logger: (options.logger ?? false) as FastifyServerOptions['logger'],
+    ...(options.https ? { https: options.https } : {}),
     forceCloseConnections: true,
     exposeHeadRoutes: false,
     // Errors Fastify raises before routing, such as a path whose percent-encoding is broken.

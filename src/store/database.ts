@@ -5,7 +5,8 @@
  * the embedded database holds a lock file; another process on the same data directory (a CLI, while the gateway
  * runs) connects to the owner's socket instead of opening the files a second time.
  */
-import { mkdir, mkdtemp, open, readFile, rm } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -135,14 +136,17 @@ async function socketAnswers (socketPath: string, waitMs: number): Promise<boole
 /** Takes the embedded database's lock, or answers the live owner that serves it. */
 async function lockOrOwner (lockPath: string, socketDir: string): Promise<Owner | undefined> {
   for (let attempt = 0; attempt < 10; attempt++) {
+    // The lock appears with its content in one step (a hard link of a written file), so no reader sees it empty.
+    const draft = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}`
+    await writeFile(draft, JSON.stringify({ pid: process.pid, socketDir } satisfies Owner), { mode: 0o600 })
     try {
-      const handle = await open(lockPath, 'wx', 0o600)
-      await handle.writeFile(JSON.stringify({ pid: process.pid, socketDir } satisfies Owner))
-      await handle.close()
+      await link(draft, lockPath)
       heldLocks.add(lockPath)
       return undefined
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    } finally {
+      await rm(draft, { force: true })
     }
     const owner = JSON.parse(await readFile(lockPath, 'utf8').catch(() => '{}')) as Partial<Owner>
     const mayLive = owner.pid !== undefined && owner.socketDir !== undefined && isRunning(owner.pid) &&

@@ -52,6 +52,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE operations ADD COLUMN seq bigserial;
       CREATE INDEX operations_parent_seq ON operations (parent, seq);
     `
+  },
+  {
+    version: 3,
+    name: 'caller tokens (SHA-256 digests, roles, scopes)',
+    sql: `
+      CREATE TABLE caller_tokens (
+        id            text PRIMARY KEY,
+        digest        text NOT NULL UNIQUE,
+        role          text NOT NULL CHECK (role IN ('admin', 'invoker')),
+        scopes        jsonb NOT NULL DEFAULT '[]',
+        description   text,
+        create_time   timestamptz NOT NULL DEFAULT now(),
+        revoke_time   timestamptz
+      );
+    `
   }
 ]
 

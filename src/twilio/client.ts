@@ -11,9 +11,10 @@ import { runtimeSettings } from '../connections/connection.js'
 import { FailedPreconditionError, GatewayError } from '../errors.js'
 import type { SecretStore } from '../secrets/secret-store.js'
 import type RequestClient from 'twilio/lib/base/RequestClient.js'
+import { proxyMode } from './proxy.js'
+import { UpstreamTransport } from './transport.js'
 
 export type TwilioClient = ReturnType<typeof twilio>
-type TwilioResponse<T> = Awaited<ReturnType<RequestClient['request']>> & { body: T }
 
 /** Everything an entity adapter needs to call Twilio for one connection. */
 export interface UpstreamContext {
@@ -36,6 +37,8 @@ export interface TwilioClientOptions {
   timeoutMs?: number
   /** The gateway's logger; each connection logs through a child at its `logConfig` level. */
   logger: FastifyBaseLogger
+  /** Extra trusted CA certificates (PEM) for upstream TLS: a private Twilio-compatible endpoint, tests. */
+  upstreamCa?: string[]
 }
 
 /** The pino level of a connection's `logConfig`: nothing unless enabled; ERROR by default when enabled. */
@@ -45,34 +48,9 @@ export function connectionLogLevel (connection: Connection): string {
   return level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : 'error'
 }
 
-const TWILIO_ORIGIN = /^https:\/\/[^/]+/
-
-/**
- * The SDK's RequestClient, sending its `https://api.twilio.com/…` requests to another base URL when one is given,
- * and logging each upstream request (method, path, status, time — never credentials) at debug level.
- */
-class GatewayRequestClient extends twilio.RequestClient {
-  constructor (private readonly baseUrl: string | undefined, options: RequestClient.RequestClientOptions, private readonly log: FastifyBaseLogger) {
-    super(options)
-  }
-
-  override async request<TData> (options: RequestClient.RequestOptions<TData>): Promise<TwilioResponse<TData>> {
-    const uri = this.baseUrl ? options.uri.replace(TWILIO_ORIGIN, this.baseUrl) : options.uri
-    const started = performance.now()
-    const path = new URL(uri).pathname
-    try {
-      const response = await super.request<TData>({ ...options, uri })
-      this.log.debug({ method: options.method.toUpperCase(), path, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'Twilio request')
-      return response
-    } catch (error) {
-      this.log.debug({ method: options.method.toUpperCase(), path, failure: (error as { code?: string }).code, ms: Math.round(performance.now() - started) }, 'Twilio request failed')
-      throw error
-    }
-  }
-}
 
 export class TwilioClients {
-  readonly #cache = new Map<string, { fingerprint: string, context: UpstreamContext }>()
+  readonly #cache = new Map<string, { fingerprint: string, context: UpstreamContext, transport: UpstreamTransport }>()
 
   constructor (private readonly options: TwilioClientOptions) {}
 
@@ -108,7 +86,7 @@ export class TwilioClients {
 
   /** Forgets the connection's client and cached secret, so the next call reads the secret again (rotation). */
   invalidate (connection: Connection): void {
-    this.#cache.delete(connection.name)
+    this.#retire(connection.name)
     const secretVersion = connection.authConfig?.userPassword?.password?.secretVersion
     if (secretVersion) this.options.secrets.invalidate?.(secretVersion)
   }
@@ -116,23 +94,41 @@ export class TwilioClients {
   async forConnection (connection: Connection): Promise<UpstreamContext> {
     const settings = runtimeSettings(connection)
     const baseUrl = this.upstreamBaseUrl(connection)
+    if (settings.proxy && proxyMode(settings.proxy, baseUrl ? new URL(baseUrl).protocol : 'https:') === 'forward' && !baseUrl?.startsWith('http:')) {
+      throw new FailedPreconditionError(`Connection ${connection.name} uses proxy_ssltype ${settings.proxy.ssl}, which cannot reach an https upstream: use AUTO, TUNNEL or ALWAYS`)
+    }
     const password = await this.#secret(connection, settings.passwordSecretVersion)
+    const proxyPassword = settings.proxy?.passwordSecretVersion ? await this.#secret(connection, settings.proxy.passwordSecretVersion) : undefined
     const fingerprint = createHash('sha256')
-      .update(JSON.stringify([settings, baseUrl, password, connectionLogLevel(connection)]))
+      .update(JSON.stringify([settings, baseUrl, password, proxyPassword, connectionLogLevel(connection)]))
       .digest('hex')
     const cached = this.#cache.get(connection.name)
     if (cached?.fingerprint === fingerprint) return cached.context
 
     const log = this.options.logger.child({ connection: connection.name }, { level: connectionLogLevel(connection) })
-    const httpClient = new GatewayRequestClient(baseUrl?.replace(/\/+$/, ''), { timeout: this.options.timeoutMs ?? 30_000, keepAlive: true }, log)
+    const transport = new UpstreamTransport({
+      baseUrl: baseUrl?.replace(/\/+$/, ''),
+      timeoutMs: this.options.timeoutMs ?? 30_000,
+      ...(settings.proxy ? { proxy: { ...settings.proxy, password: proxyPassword } } : {}),
+      ca: this.options.upstreamCa,
+      log
+    })
     const client = twilio(settings.username, password, {
       accountSid: settings.accountSid,
-      httpClient,
+      httpClient: transport as unknown as RequestClient,
       // Region and edge rewrite Twilio's hostname; with another base URL they would mangle it.
       ...(baseUrl ? {} : { region: settings.region, edge: settings.edge })
     })
     const context: UpstreamContext = { client, accountSid: settings.accountSid, connection: connection.name, log }
-    this.#cache.set(connection.name, { fingerprint, context })
+    this.#retire(connection.name)
+    this.#cache.set(connection.name, { fingerprint, context, transport })
     return context
+  }
+
+  /** Drops a connection's client, closing its connections once calls in flight are done. */
+  #retire (name: string): void {
+    const cached = this.#cache.get(name)
+    this.#cache.delete(name)
+    cached?.transport.close().catch(() => {})
   }
 }

@@ -25,7 +25,9 @@ export class CredentialsRefusedError extends GatewayError {
 
 interface TwilioErrorBody { status: number, code?: number, message?: string, moreInfo?: string }
 
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
+/** Failures that happen before a request reaches Twilio: even a create may be retried after them. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'EPROXY'])
+const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|HOSTNAME/
 
 function twilioErrorBody (error: unknown): TwilioErrorBody | undefined {
   if (typeof error !== 'object' || error === null) return undefined
@@ -86,8 +88,10 @@ export function upstreamError (error: unknown, call: UpstreamCall): GatewayError
 
 function networkError (error: unknown, call: UpstreamCall): GatewayError {
   const code = networkCode(error) ?? 'UNKNOWN'
-  const sent = !NOT_SENT.has(code)
-  return unavailable(call, `Twilio could not be reached (${code})`, [], sent)
+  const notSent = NOT_SENT.has(code) || TLS_FAILURE.test(code)
+  // Proxy and TLS failures say what to fix; socket codes speak for themselves.
+  const why = code === 'EPROXY' || TLS_FAILURE.test(code) ? `${code}: ${(error as Error).message}` : code
+  return unavailable(call, `Twilio could not be reached (${why})`, [], !notSent)
 }
 
 /**

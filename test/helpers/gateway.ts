@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, InjectOptions } from 'fastify'
 import { buildApp, type GatewayConfig } from '../../src/app.js'
+import { CallerDirectory } from '../../src/auth/tokens.js'
 import type { Connection } from '../../src/connections/connection.js'
 import { MemoryConnectionRegistry } from '../../src/connections/registry.js'
 import { SANDBOX_CONNECTION_NAME, SANDBOX_TOKEN_SECRET, sandboxConnection } from '../../src/connections/sandbox-connection.js'
@@ -51,6 +52,7 @@ export async function startGateway (options: GatewayOptions = {}): Promise<TestG
     adminToken: ADMIN_TOKEN,
     connections: db?.store ?? connections,
     ...(db ? { management: { store: db.store, operations: db.operations, ensure: [...(options.connections ?? []), ...ensure] } } : {}),
+    ...(db ? { callers: await CallerDirectory.open(db.database.pool, db.feed) } : {}),
     secrets,
     pageTokenKey: randomBytes(32),
     sandboxBaseUrl: sandbox?.baseUrl,

@@ -11,6 +11,8 @@ import { NotFoundError } from '../../errors.js'
 import { ERROR_RESPONSES } from '../v2/schemas.js'
 
 const tags = ['Catalog (v1)']
+/** The catalogue describes the connector, nothing of a project: any admin token may read it. */
+const config = { unscoped: true }
 const BASE = '/v1/projects/:project/locations/:location/providers'
 
 interface CatalogParams { project: string, location: string, provider?: string, connector?: string, version?: string }
@@ -64,29 +66,29 @@ function found<T> (value: T, what: string, expected: string, given: string | und
 export function registerCatalogRoutes (app: FastifyInstance): void {
   const item = { 200: { $ref: 'CatalogResource#' }, ...ERROR_RESPONSES }
   const list = { 200: { $ref: 'CatalogList#' }, ...ERROR_RESPONSES }
-  app.get<{ Params: CatalogParams }>(BASE, { schema: { tags, operationId: 'listProviders', response: list } },
+  app.get<{ Params: CatalogParams }>(BASE, { config, schema: { tags, operationId: 'listProviders', response: list } },
     async (request) => ({ providers: [provider(scope(request.params))], nextPageToken: '', unreachable: [] }))
-  app.get<{ Params: CatalogParams }>(`${BASE}/:provider`, { schema: { tags, operationId: 'getProvider', response: item } },
+  app.get<{ Params: CatalogParams }>(`${BASE}/:provider`, { config, schema: { tags, operationId: 'getProvider', response: item } },
     async (request) => found(provider(scope(request.params)), 'Provider', PROVIDER, request.params.provider))
-  app.get<{ Params: CatalogParams }>(`${BASE}/:provider/connectors`, { schema: { tags, operationId: 'listConnectors', response: list } },
+  app.get<{ Params: CatalogParams }>(`${BASE}/:provider/connectors`, { config, schema: { tags, operationId: 'listConnectors', response: list } },
     async (request) => {
       const base = scope(request.params)
       found(null, 'Provider', PROVIDER, request.params.provider)
       return { connectors: [connector(base)], nextPageToken: '', unreachable: [] }
     })
-  app.get<{ Params: CatalogParams }>(`${BASE}/:provider/connectors/:connector`, { schema: { tags, operationId: 'getConnector', response: item } },
+  app.get<{ Params: CatalogParams }>(`${BASE}/:provider/connectors/:connector`, { config, schema: { tags, operationId: 'getConnector', response: item } },
     async (request) => {
       found(null, 'Provider', PROVIDER, request.params.provider)
       return found(connector(scope(request.params)), 'Connector', CONNECTOR, request.params.connector)
     })
-  app.get<{ Params: CatalogParams }>(`${BASE}/:provider/connectors/:connector/versions`, { schema: { tags, operationId: 'listConnectorVersions', response: list } },
+  app.get<{ Params: CatalogParams }>(`${BASE}/:provider/connectors/:connector/versions`, { config, schema: { tags, operationId: 'listConnectorVersions', response: list } },
     async (request) => {
       const base = scope(request.params)
       found(null, 'Provider', PROVIDER, request.params.provider)
       found(null, 'Connector', CONNECTOR, request.params.connector)
       return { connectorVersions: [connectorVersion(base)], nextPageToken: '', unreachable: [] }
     })
-  app.get<{ Params: CatalogParams }>(`${BASE}/:provider/connectors/:connector/versions/:version`, { schema: { tags, operationId: 'getConnectorVersion', response: item } },
+  app.get<{ Params: CatalogParams }>(`${BASE}/:provider/connectors/:connector/versions/:version`, { config, schema: { tags, operationId: 'getConnectorVersion', response: item } },
     async (request) => {
       found(null, 'Provider', PROVIDER, request.params.provider)
       found(null, 'Connector', CONNECTOR, request.params.connector)

@@ -4,6 +4,7 @@
  * update mask, delete; writes answer finished long-running operations).
  */
 import type { FastifyInstance } from 'fastify'
+import { assertCanReach, canReach } from '../auth.js'
 import type { ConnectionManager } from '../../connections/management.js'
 import { parentName } from '../../connections/management.js'
 import { ERROR_RESPONSES } from '../v2/schemas.js'
@@ -41,8 +42,11 @@ export function registerConnectionRoutes (app: FastifyInstance, manager: Connect
       body: { $ref: `${CONNECTION_ID}#` },
       response: { 200: { $ref: 'Operation#' }, ...ERROR_RESPONSES }
     }
-  }, async (request) =>
-    manager.create(parentName(request.params.project, request.params.location), request.query.connectionId, request.body))
+  }, async (request) => {
+    const parent = parentName(request.params.project, request.params.location)
+    assertCanReach(request, `${parent}/connections/${request.query.connectionId ?? ''}`)
+    return manager.create(parent, request.query.connectionId, request.body)
+  })
 
   app.get<{ Params: LocationParams, Querystring: { filter?: string, orderBy?: string, pageSize?: number, pageToken?: string } }>(
     `${LOCATION_PATH}/connections`, {
@@ -62,7 +66,8 @@ export function registerConnectionRoutes (app: FastifyInstance, manager: Connect
       filter: request.query.filter,
       orderBy: request.query.orderBy,
       pageSize: pageSizeOf(request.query.pageSize, 50, 1000),
-      pageToken: request.query.pageToken
+      pageToken: request.query.pageToken,
+      visible: (name) => canReach(request, name)
     }))
 
   app.get<{ Params: ConnectionParams }>(`${LOCATION_PATH}/connections/:connection`, {

@@ -1,7 +1,8 @@
 /**
  * `/v1/projects/{project}/locations/{location}/operations…`: read, list, cancel and delete long-running operations.
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { canReach } from '../auth.js'
 import { parentName } from '../../connections/management.js'
 import { NotFoundError } from '../../errors.js'
 import type { OperationStore } from '../../operations/operations.js'
@@ -21,9 +22,10 @@ const tags = ['Operations (v1)']
 
 export function registerOperationRoutes (app: FastifyInstance, operations: OperationStore, pageTokens: PageTokens): void {
   const nameOf = (params: OperationParams): string => `${parentName(params.project, params.location)}/operations/${params.operation}`
-  const find = async (params: OperationParams) => {
-    const operation = await operations.get(nameOf(params))
-    if (!operation) throw new NotFoundError(`Operation ${nameOf(params)} not found`)
+  const find = async (request: FastifyRequest<{ Params: OperationParams }>) => {
+    const operation = await operations.get(nameOf(request.params))
+    // An operation on a connection the caller's scopes exclude does not exist for it.
+    if (!operation || !canReach(request, operation.metadata.target)) throw new NotFoundError(`Operation ${nameOf(request.params)} not found`)
     return operation
   }
 
@@ -32,7 +34,7 @@ export function registerOperationRoutes (app: FastifyInstance, operations: Opera
       tags, operationId: 'getOperation', summary: 'Get an operation', params: operationParamsSchema,
       response: { 200: { $ref: 'Operation#' }, ...ERROR_RESPONSES }
     }
-  }, async (request) => find(request.params))
+  }, async (request) => find(request))
 
   app.get<{ Params: { project: string, location: string }, Querystring: { pageSize?: number, pageToken?: string } }>(
     `${LOCATION_PATH}/operations`, {
@@ -49,7 +51,7 @@ export function registerOperationRoutes (app: FastifyInstance, operations: Opera
       const scope = { connection: parent, entity: 'v1/operations', conditions: '' }
       const pageSize = pageSizeOf(request.query.pageSize, 50, 1000)
       const offset = request.query.pageToken ? Number(pageTokens.open(scope, request.query.pageToken)) : 0
-      const page = await operations.list(parent, offset, pageSize + 1)
+      const page = (await operations.list(parent, offset, pageSize + 1)).filter((operation) => canReach(request, operation.metadata.target))
       return {
         operations: page.slice(0, pageSize),
         nextPageToken: page.length > pageSize ? pageTokens.issue(scope, String(offset + pageSize)) : '',
@@ -66,7 +68,7 @@ export function registerOperationRoutes (app: FastifyInstance, operations: Opera
       response: { 200: { $ref: 'Empty#' }, ...ERROR_RESPONSES }
     }
   }, async (request) => {
-    await find(request.params)
+    await find(request)
     return {}
   })
 
@@ -76,7 +78,8 @@ export function registerOperationRoutes (app: FastifyInstance, operations: Opera
       response: { 200: { $ref: 'Empty#' }, ...ERROR_RESPONSES }
     }
   }, async (request) => {
-    if (!(await operations.remove(nameOf(request.params)))) throw new NotFoundError(`Operation ${nameOf(request.params)} not found`)
+    await find(request)
+    await operations.remove(nameOf(request.params))
     return {}
   })
 }
