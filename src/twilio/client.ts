@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyBaseLogger } from 'fastify'
 import twilio from 'twilio'
 import type { Connection } from '../connections/connection.js'
-import { runtimeSettings } from '../connections/connection.js'
+import { runtimeSettings, type RuntimeSettings } from '../connections/connection.js'
 import { FailedPreconditionError, GatewayError } from '../errors.js'
 import type { SecretStore } from '../secrets/secret-store.js'
 import type RequestClient from 'twilio/lib/base/RequestClient.js'
@@ -48,15 +48,13 @@ export function connectionLogLevel (connection: Connection): string {
   return level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : 'error'
 }
 
-
 export class TwilioClients {
   readonly #cache = new Map<string, { fingerprint: string, context: UpstreamContext, transport: UpstreamTransport }>()
 
   constructor (private readonly options: TwilioClientOptions) {}
 
   /** The base URL a connection reaches, or undefined for Twilio itself. */
-  upstreamBaseUrl (connection: Connection): string | undefined {
-    const settings = runtimeSettings(connection)
+  #baseUrl (connection: Connection, settings: RuntimeSettings): string | undefined {
     if (settings.sandbox) {
       if (!this.options.sandboxBaseUrl) {
         throw new FailedPreconditionError(
@@ -93,8 +91,9 @@ export class TwilioClients {
 
   async forConnection (connection: Connection): Promise<UpstreamContext> {
     const settings = runtimeSettings(connection)
-    const baseUrl = this.upstreamBaseUrl(connection)
-    if (settings.proxy && proxyMode(settings.proxy, baseUrl ? new URL(baseUrl).protocol : 'https:') === 'forward' && !baseUrl?.startsWith('http:')) {
+    const baseUrl = this.#baseUrl(connection, settings)
+    const protocol = baseUrl ? new URL(baseUrl).protocol : 'https:'
+    if (settings.proxy && protocol === 'https:' && proxyMode(settings.proxy, protocol) === 'forward') {
       throw new FailedPreconditionError(`Connection ${connection.name} uses proxy_ssltype ${settings.proxy.ssl}, which cannot reach an https upstream: use AUTO, TUNNEL or ALWAYS`)
     }
     const password = await this.#secret(connection, settings.passwordSecretVersion)
