@@ -29,6 +29,17 @@ export interface ServerConfig {
   sandboxMessages?: number
   twilioApiBaseUrl?: string
   logLevel: string
+  /** Transactions per second each node of a connection admits. */
+  throttleTpsPerNode: number
+  /** How long one runtime call may take, and how many upstream requests it may make (retries included). */
+  callDeadlineSeconds: number
+  callUpstreamBudget: number
+  /** Timeout of one upstream request. */
+  upstreamTimeoutSeconds: number
+  /** Concurrent upstream requests per Twilio account, per process. */
+  upstreamConcurrencyPerAccount: number
+  /** On SIGTERM, how long calls in flight may take to finish before their connections are closed. */
+  shutdownTimeoutSeconds: number
 }
 
 export class ConfigError extends Error {}
@@ -119,6 +130,22 @@ function seconds (env: Env, name: string, fallback: number): number {
   return value ?? fallback
 }
 
+/** A positive number (fractions allowed) within bounds. */
+function positive (env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw.trim() === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0 || value > max) throw new ConfigError(`${name} must be a number above 0 and at most ${max}, got "${raw}"`)
+  return value
+}
+
+/** A whole number within bounds. */
+function whole (env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = count(env, name) ?? fallback
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got "${env[name]}"`)
+  return value
+}
+
 const LOOPBACK = /^(127\.[0-9.]+|localhost|\[::1\]):/
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -159,6 +186,12 @@ export function readConfig (env: Env): ServerConfig {
     sandboxCalls: count(env, 'SANDBOX_CALLS'),
     sandboxMessages: count(env, 'SANDBOX_MESSAGES'),
     twilioApiBaseUrl: baseUrl(env, 'TWILIO_API_BASE_URL'),
-    logLevel
+    logLevel,
+    throttleTpsPerNode: positive(env, 'THROTTLE_TPS_PER_NODE', 25, 1_000_000),
+    callDeadlineSeconds: positive(env, 'CALL_DEADLINE_SECONDS', 60, 3600),
+    callUpstreamBudget: whole(env, 'CALL_UPSTREAM_BUDGET', 50, 1, 100_000),
+    upstreamTimeoutSeconds: positive(env, 'UPSTREAM_TIMEOUT_SECONDS', 30, 3600),
+    upstreamConcurrencyPerAccount: whole(env, 'UPSTREAM_CONCURRENCY_PER_ACCOUNT', 32, 1, 10_000),
+    shutdownTimeoutSeconds: positive(env, 'SHUTDOWN_TIMEOUT_SECONDS', 25, 3600)
   }
 }

@@ -1,18 +1,23 @@
 /**
  * The gateway process: reads the environment, opens the database (PostgreSQL at DATABASE_URL, or the embedded
- * one under DATA_DIR) and the local secret store, starts the built-in Twilio sandbox when SANDBOX is on, builds the
- * app and listens. Prints where generated credentials are kept, never the credentials themselves.
+ * one under DATA_DIR) and the local secret store, joins the cluster of processes sharing the database, starts the
+ * built-in Twilio sandbox when SANDBOX is on, builds the app and listens. Prints where generated credentials are
+ * kept, never the credentials themselves. On SIGTERM or SIGINT it stops accepting calls, lets the ones in flight
+ * finish (for at most SHUTDOWN_TIMEOUT_SECONDS), leaves the cluster and closes the database.
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { CallerDirectory } from './auth/tokens.js'
+import { DatabaseMembership } from './cluster/membership.js'
 import { ConfigError, readConfig } from './config.js'
 import type { Connection } from './connections/connection.js'
 import { SANDBOX_TOKEN_SECRET, sandboxConnection } from './connections/sandbox-connection.js'
 import { ConnectionStore } from './connections/store.js'
 import { ensureDataDir, generatedSecret } from './data-dir.js'
 import { NotFoundError } from './errors.js'
+import { DatabaseIdempotencyKeyStore } from './idempotency/key-store.js'
+import { GatewayMetrics } from './metrics.js'
 import { OperationStore } from './operations/operations.js'
 import { SANDBOX_ACCOUNT_SID, buildSandbox } from './sandbox/app.js'
 import type { ServerConfig } from './config.js'
@@ -24,6 +29,7 @@ import { SecretManagerStore } from './secrets/secret-manager.js'
 import type { SecretStore } from './secrets/secret-store.js'
 import { ChangeFeed } from './store/changes.js'
 import { openDatabase } from './store/database.js'
+import { DatabaseNodeCounts } from './throttle/node-counts.js'
 import { gatewayKey } from './store/gateway-secrets.js'
 import { migrate } from './store/migrations.js'
 
@@ -46,7 +52,7 @@ async function sandboxToken (secrets: LocalSecretStore): Promise<string> {
 }
 
 /** The connections' secret store, as configured: explicit backend, local prefixes, cache. */
-function connectionSecrets (config: ServerConfig, local: LocalSecretStore | undefined): SecretStore {
+function connectionSecrets (config: ServerConfig, local: LocalSecretStore | undefined, metrics: GatewayMetrics): SecretStore {
   let backend: SecretStore = config.secretsBackend === 'secret-manager'
     ? new SecretManagerStore({
       endpoint: config.secretManagerEndpoint,
@@ -55,7 +61,11 @@ function connectionSecrets (config: ServerConfig, local: LocalSecretStore | unde
     })
     : local!
   if (config.secretsBackend === 'local' && config.localSecretPrefixes) backend = new PrefixRestrictedSecretStore(backend, config.localSecretPrefixes)
-  return new CachingSecretStore(backend, { ttlMs: config.secretCacheTtlSeconds * 1000, graceMs: config.secretCacheGraceSeconds * 1000 })
+  return new CachingSecretStore(backend, {
+    ttlMs: config.secretCacheTtlSeconds * 1000,
+    graceMs: config.secretCacheGraceSeconds * 1000,
+    onLookup: (outcome) => metrics.secretCacheLookups.inc({ outcome })
+  })
 }
 
 async function main (): Promise<void> {
@@ -74,6 +84,10 @@ async function main (): Promise<void> {
   const store = await ConnectionStore.open(database.pool, feed)
   const operations = new OperationStore(database.pool)
   const callers = await CallerDirectory.open(database.pool, feed)
+  const membership = await DatabaseMembership.join(database.pool, {
+    onError: (error) => console.warn(`writing this process's heartbeat failed: ${error.message}`)
+  })
+  const metrics = new GatewayMetrics()
   const local = config.secretsBackend === 'local' ? await openLocalSecretStore(process.env, dataDir) : undefined
 
   let sandbox: FastifyInstance | undefined
@@ -90,16 +104,27 @@ async function main (): Promise<void> {
     ensure.push(sandboxConnection(SANDBOX_ACCOUNT_SID, `${SANDBOX_TOKEN_SECRET}/versions/latest`))
   }
 
+  let stopping = false
   const app = await buildApp({
     adminToken: typeof adminToken === 'string' ? adminToken : adminToken.value,
     connections: store,
     management: { store, operations, ensure },
     callers,
-    secrets: connectionSecrets(config, local),
+    secrets: connectionSecrets(config, local, metrics),
     pageTokenKey: await gatewayKey(database.pool, 'page-token-key'),
     sandboxBaseUrl,
     twilioApiBaseUrl: config.twilioApiBaseUrl,
-    ready: async () => (await database.pool.query('SELECT 1')).rowCount === 1,
+    ready: async () => !stopping && (await database.pool.query('SELECT 1')).rowCount === 1,
+    tpsPerNode: config.throttleTpsPerNode,
+    callLimits: { deadlineMs: config.callDeadlineSeconds * 1000, budget: config.callUpstreamBudget },
+    upstreamTimeoutMs: config.upstreamTimeoutSeconds * 1000,
+    upstreamConcurrencyPerAccount: config.upstreamConcurrencyPerAccount,
+    cluster: {
+      membership,
+      nodeCounts: await DatabaseNodeCounts.open(database.pool, feed),
+      idempotencyKeys: new DatabaseIdempotencyKeyStore(database.pool)
+    },
+    metrics,
     logger
   })
   if (config.twilioApiBaseUrl) {
@@ -115,14 +140,30 @@ async function main (): Promise<void> {
   }
   await app.listen({ port: config.port, host: config.host })
 
-  const shutdown = async (): Promise<void> => {
+  const shutdown = async (signal: string): Promise<void> => {
+    stopping = true
+    app.log.info(`${signal}: no new calls; finishing the calls in flight (at most ${config.shutdownTimeoutSeconds} s)`)
+    const force = setTimeout(() => {
+      app.log.warn(`calls still in flight after ${config.shutdownTimeoutSeconds} s: closing their connections`)
+      app.server.closeAllConnections()
+    }, config.shutdownTimeoutSeconds * 1000)
     await app.close()
+    clearTimeout(force)
     await sandbox?.close()
+    await membership.stop()
     await feed.close()
     await database.close()
+    app.log.info('stopped')
   }
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => { shutdown().then(() => process.exit(0), () => process.exit(1)) })
+    process.once(signal, () => {
+      // A second signal stops at once.
+      process.once(signal, () => process.exit(1))
+      shutdown(signal).then(() => process.exit(0), (error: unknown) => {
+        console.error(error)
+        process.exit(1)
+      })
+    })
   }
 }
 

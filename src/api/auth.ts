@@ -1,8 +1,8 @@
 /**
  * Who may call what. Every route but the public ones (health, readiness, the OpenAPI document and Swagger UI)
  * needs `Authorization: Bearer <token>`: `GATEWAY_ADMIN_TOKEN` (an admin without scopes) or a token created with
- * the tokens CLI. A route declares the role it needs (`invoker` for the v2 runtime, `admin` otherwise); a token's
- * scopes are checked against the resource the path names. 401 UNAUTHENTICATED without a valid token, 403
+ * the tokens CLI. A route declares the role it needs (`invoker` for the v2 runtime, `monitor` for `/metrics`, `admin`
+ * otherwise; admins may call everything); a token's scopes are checked against the resource the path names. 401 UNAUTHENTICATED without a valid token, 403
  * PERMISSION_DENIED for the wrong role or scope.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
@@ -25,6 +25,9 @@ declare module 'fastify' {
     caller?: Caller
   }
 }
+
+/** What each non-admin role may call, for refusals. */
+const ROLE_REACH: Record<Exclude<Role, 'admin'>, string> = { invoker: 'the v2 runtime', monitor: '/metrics' }
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest()
 
@@ -74,8 +77,10 @@ export function registerAuth (app: FastifyInstance, options: AuthOptions): void 
     request.caller = caller
     // An unknown path: authenticated callers learn it does not exist.
     if (request.routeOptions.url === undefined) return
-    if ((config.role ?? 'admin') === 'admin' && caller.role !== 'admin') {
-      throw new GatewayError('PERMISSION_DENIED', `This token's role (${caller.role}) may call the v2 runtime only; ${request.method} ${request.routeOptions.url} needs an admin token`)
+    const needed = config.role ?? 'admin'
+    if (caller.role !== 'admin' && caller.role !== needed) {
+      throw new GatewayError('PERMISSION_DENIED', `This token's role (${caller.role}) may call ${ROLE_REACH[caller.role]} only; ` +
+        `${request.method} ${request.routeOptions.url} needs an ${needed === 'admin' ? 'admin' : `admin or ${needed}`} token`)
     }
     const resource = config.unscoped ? undefined : resourceOf(request.params)
     if (resource && !allows(caller.scopes, resource.name, resource.asParent)) {

@@ -50,6 +50,7 @@ export function rpcStatusBody (status: number, code: RpcCode, message: string, d
 
 function send (reply: FastifyReply, error: GatewayError): FastifyReply {
   const status = error.httpStatus
+  reply.request.rpcStatus = error.code
   if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(Math.ceil(error.retryAfterSeconds)))
   if (error instanceof UnauthenticatedError) reply.header('WWW-Authenticate', 'Bearer realm="twilio-connector-gateway"')
   return reply.code(status).type('application/json').send(rpcStatusBody(status, error.code, error.message, error.details))

@@ -1,7 +1,7 @@
 /**
  * Caller tokens: random 256-bit values handed out once and kept only as SHA-256 digests (no slow KDF: they are
  * random, not passwords, and are checked on every request), each with a role — `admin` (the v1 management API and
- * everything) or `invoker` (the v2 runtime only) — and optional scopes. Every gateway process keeps a directory of
+ * everything), `invoker` (the v2 runtime only) or `monitor` (`/metrics` only) — and optional scopes. Every gateway process keeps a directory of
  * them that the change feed refreshes, so a token created or revoked anywhere (the CLI too) counts within a second.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
@@ -11,8 +11,8 @@ import type { ChangeFeed, Queryable } from '../store/changes.js'
 import { recordChange } from '../store/changes.js'
 import { isScopePattern } from './scopes.js'
 
-export type Role = 'admin' | 'invoker'
-export const ROLES: readonly Role[] = ['admin', 'invoker']
+export type Role = 'admin' | 'invoker' | 'monitor'
+export const ROLES: readonly Role[] = ['admin', 'invoker', 'monitor']
 
 export interface Caller {
   /** A public identifier of the token (the start of its digest), for logs and revocation. */

@@ -13,7 +13,7 @@ import { openDatabase } from '../store/database.js'
 import { migrate } from '../store/migrations.js'
 
 const USAGE = `usage:
-  tokens create --role admin|invoker [--scope PATTERN]... [--description TEXT]
+  tokens create --role admin|invoker|monitor [--scope PATTERN]... [--description TEXT]
   tokens revoke <token-or-id>
   tokens list
 
@@ -40,7 +40,7 @@ async function run (args: string[]): Promise<void> {
     return
   }
   if (!['create', 'revoke', 'list'].includes(command)) throw new UsageError(`unknown command ${command}`)
-  if (command === 'create' && !ROLES.includes(values.role as Role)) throw new UsageError('create needs --role admin or --role invoker')
+  if (command === 'create' && !ROLES.includes(values.role as Role)) throw new UsageError('create needs --role admin, --role invoker or --role monitor')
   if (command === 'revoke' && rest.length !== 1) throw new UsageError('revoke needs exactly one token or token id')
 
   const database = await openDatabase({ url: process.env.DATABASE_URL?.trim() || undefined, dataDir: process.env.DATA_DIR?.trim() || './.data' })

@@ -40,6 +40,8 @@ export interface ConnectionManagerOptions {
   pageTokens: PageTokens
   /** Transactions per second each node admits (answered as `connectorVersionInfraConfig.ratelimitThreshold`). */
   tpsPerNode: number
+  /** The node count and limit a connection runs with now, said in the status description of an ACTIVE one. */
+  capacity?: (connection: Connection) => string
 }
 
 export class ConnectionManager {
@@ -58,11 +60,19 @@ export class ConnectionManager {
         minNodeCount: nodeConfig.minNodeCount ?? NODE_LIMITS.defaultMin,
         maxNodeCount: nodeConfig.maxNodeCount ?? Math.max(NODE_LIMITS.defaultMax, nodeConfig.minNodeCount ?? 0)
       },
-      status: status ?? { state: 'STATE_UNSPECIFIED' },
+      status: this.#status(stored.connection),
       connectionRevision: String(stored.revision),
       connectorVersionLaunchStage: 'GA',
       connectorVersionInfraConfig: { ratelimitThreshold: String(this.options.tpsPerNode) }
     }
+  }
+
+  /** The stored status; an ACTIVE one also says the connection's current capacity (autoscaling shows there). */
+  #status (connection: Connection): NonNullable<Connection['status']> {
+    const status = connection.status ?? { state: 'STATE_UNSPECIFIED' }
+    if (status.state !== 'ACTIVE' || !this.options.capacity) return status
+    const capacity = this.options.capacity(connection)
+    return { ...status, description: status.description ? `${status.description}; ${capacity}` : `Ready; ${capacity}` }
   }
 
   async create (parent: string, connectionId: string | undefined, body: unknown): Promise<Operation> {

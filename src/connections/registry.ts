@@ -3,6 +3,8 @@ import type { Connection, ConnectionStatus } from './connection.js'
 /** Where the runtime finds connections by their full name. */
 export interface ConnectionRegistry {
   get (name: string): Promise<Connection | undefined>
+  /** Whether the connection exists (from memory: cheap enough for every request). */
+  has (name: string): boolean
   /** Records what the runtime learnt of a connection's health (e.g. Twilio refuses its credentials). */
   setStatus (name: string, status: ConnectionStatus): Promise<void>
 }
@@ -21,6 +23,10 @@ export class MemoryConnectionRegistry implements ConnectionRegistry {
 
   delete (name: string): void {
     this.#connections.delete(name)
+  }
+
+  has (name: string): boolean {
+    return this.#connections.has(name)
   }
 
   async get (name: string): Promise<Connection | undefined> {

@@ -68,6 +68,10 @@ export class ConnectionStore implements ConnectionRegistry {
     else this.#cache.delete(name)
   }
 
+  has (name: string): boolean {
+    return this.#cache.has(name)
+  }
+
   /** The runtime's view: from the cache. */
   async get (name: string): Promise<Connection | undefined> {
     const found = this.#cache.get(name)

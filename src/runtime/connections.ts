@@ -1,45 +1,59 @@
 /**
- * Resolves the connection a runtime call names and runs calls against its upstream, surviving credential
- * rotation: when Twilio refuses the credentials, the secret is read again once and the call retried; while they
- * stay refused the connection's status is AUTHORIZATION_REQUIRED (with Twilio's description), and ACTIVE again once
- * they work.
+ * Resolves the connection a runtime call names and runs calls against its upstream: admitted by the connection's
+ * throttle (with a deadline and an upstream request budget), and surviving credential rotation — when Twilio
+ * refuses the credentials, the secret is read again once and the call retried; while they stay refused the
+ * connection's status is AUTHORIZATION_REQUIRED (with Twilio's description), and ACTIVE again once they work.
  */
 import type { Connection } from '../connections/connection.js'
 import type { ConnectionRegistry } from '../connections/registry.js'
 import { FailedPreconditionError, NotFoundError } from '../errors.js'
+import { withCall } from '../throttle/call-allowance.js'
+import type { CallLimits, ConnectionThrottle } from '../throttle/throttle.js'
 import type { TwilioClients, UpstreamContext } from '../twilio/client.js'
 import { CredentialsRefusedError } from '../twilio/errors.js'
 
+export interface ConnectionRuntimeOptions {
+  registry: ConnectionRegistry
+  clients: TwilioClients
+  throttle: ConnectionThrottle
+  /** What a call may spend upstream unless it says otherwise. */
+  limits: CallLimits
+}
+
 export class ConnectionRuntime {
-  constructor (private readonly registry: ConnectionRegistry, private readonly clients: TwilioClients) {}
+  constructor (private readonly options: ConnectionRuntimeOptions) {}
 
   /** The named connection; 404 NOT_FOUND when it does not exist. */
   async connection (name: string): Promise<Connection> {
-    const connection = await this.registry.get(name)
+    const connection = await this.options.registry.get(name)
     if (!connection) throw new NotFoundError(`Connection ${name} not found`)
     return connection
   }
 
-  /** Runs `send` for the named connection, which must exist and not be suspended. */
-  async run<T> (name: string, send: (upstream: UpstreamContext) => Promise<T>): Promise<T> {
+  /**
+   * Runs `send` as one transaction of the named connection, which must exist and not be suspended: throws 429
+   * when the connection is over its rate limit; every upstream request `send` makes is charged to the call.
+   */
+  async run<T> (name: string, send: (upstream: UpstreamContext) => Promise<T>, limits: Partial<CallLimits> = {}): Promise<T> {
     const connection = await this.connection(name)
     if (connection.suspended) {
       throw new FailedPreconditionError(`Connection ${name} is suspended; resume it to call Twilio through it`)
     }
-    return this.runFor(connection, send)
+    const allowance = this.options.throttle.admit(connection, { ...this.options.limits, ...limits })
+    return withCall(allowance, () => this.runFor(connection, send))
   }
 
   /** Runs `send` for a connection as given (also one not stored yet, when it is being created). */
   async runFor<T> (connection: Connection, send: (upstream: UpstreamContext) => Promise<T>): Promise<T> {
     let result: T
     try {
-      result = await send(await this.clients.forConnection(connection))
+      result = await send(await this.options.clients.forConnection(connection))
     } catch (error) {
       if (!(error instanceof CredentialsRefusedError)) throw error
       // Perhaps rotated: read the secret again and try once more before failing.
-      this.clients.invalidate(connection)
+      this.options.clients.invalidate(connection)
       try {
-        result = await send(await this.clients.forConnection(connection))
+        result = await send(await this.options.clients.forConnection(connection))
       } catch (retryError) {
         if (retryError instanceof CredentialsRefusedError) await this.#record(connection, 'AUTHORIZATION_REQUIRED', retryError.message)
         throw retryError
@@ -53,6 +67,6 @@ export class ConnectionRuntime {
 
   async #record (connection: Connection, state: string, description: string): Promise<void> {
     if (connection.status?.state === state) return
-    await this.registry.setStatus(connection.name, { state, description })
+    await this.options.registry.setStatus(connection.name, { state, description })
   }
 }

@@ -9,6 +9,7 @@ import { toTwilioParams } from '../entities/inputs.js'
 import type { Fields } from '../entities/rows.js'
 import { toFields } from '../entities/rows.js'
 import { GatewayError, InvalidArgumentError, UnimplementedError } from '../errors.js'
+import type { IdempotentCalls } from '../idempotency/idempotent-calls.js'
 import { sidCondition } from '../filter/sid-condition.js'
 import type { UpstreamContext } from '../twilio/client.js'
 import type { EntityAdapter } from '../twilio/entity-adapter.js'
@@ -23,13 +24,20 @@ export interface EntityResource { name?: string, fields: Fields }
 
 export interface ListRequest { pageSize: number, pageToken?: string, conditions?: string }
 export interface ListResult { entities: EntityResource[], nextPageToken: string }
+/** A create's answer, and whether it is the stored answer of an earlier call with the same idempotency key. */
+export interface CreateResult { resource: EntityResource, replayed: boolean }
+
+export interface EntityServiceOptions {
+  connections: ConnectionRuntime
+  inputs: EntityInputValidator
+  pageTokens: PageTokens
+  idempotency: IdempotentCalls
+  /** How long a create waits for the answer of a duplicate still running (its call deadline). */
+  duplicateWaitMs: number
+}
 
 export class EntityService {
-  constructor (
-    private readonly connections: ConnectionRuntime,
-    private readonly inputs: EntityInputValidator,
-    private readonly pageTokens: PageTokens
-  ) {}
+  constructor (private readonly options: EntityServiceOptions) {}
 
   async list (connection: string, entity: EntityDefinition, request: ListRequest): Promise<ListResult> {
     const adapter = this.#adapter(entity, 'LIST')
@@ -37,7 +45,7 @@ export class EntityService {
     // Validate everything the caller sent before the first upstream call.
     const sid = conditions ? sidCondition(entity, conditions) : undefined
     const scope = { connection, entity: entity.name, conditions }
-    const pageUri = request.pageToken ? this.pageTokens.open(scope, request.pageToken) : undefined
+    const pageUri = request.pageToken ? this.options.pageTokens.open(scope, request.pageToken) : undefined
     if (sid !== undefined) {
       // A condition on the key is a Get; a row Twilio does not have makes an empty list, not an error.
       const record = await this.#call(connection, entity, 'GET', `${entity.name} ${sid}`, (upstream) =>
@@ -51,7 +59,7 @@ export class EntityService {
       adapter.list!(upstream, { pageSize: request.pageSize, pageUri: pageUri && withPageSize(pageUri, request.pageSize), filters: {} }))
     return {
       entities: page.records.map((record) => this.#resource(connection, entity, toFields(entity.fields, record))),
-      nextPageToken: page.nextPageUri ? this.pageTokens.issue(scope, page.nextPageUri) : ''
+      nextPageToken: page.nextPageUri ? this.options.pageTokens.issue(scope, page.nextPageUri) : ''
     }
   }
 
@@ -61,19 +69,26 @@ export class EntityService {
     return this.#resource(connection, entity, await this.#getRow(connection, entity, adapter, id))
   }
 
-  async create (connection: string, entity: EntityDefinition, payload: unknown): Promise<EntityResource> {
+  /** Creates an entity; with an idempotency key, at most once (see idempotent-calls.ts). */
+  async create (connection: string, entity: EntityDefinition, payload: unknown, idempotencyKey?: string): Promise<CreateResult> {
     const adapter = this.#adapter(entity, 'CREATE')
-    const fields = this.inputs.parse(entity, 'CREATE', payload)
-    const record = await this.#call(connection, entity, 'CREATE', entity.name,
-      (upstream) => adapter.create!(upstream, toTwilioParams(entity.create!, fields)))
-    if (entity.createResult) return { fields: toFields(entity.createResult, record) }
-    return this.#resource(connection, entity, toFields(entity.fields, record))
+    const fields = this.options.inputs.parse(entity, 'CREATE', payload)
+    const create = async (): Promise<EntityResource> => {
+      const record = await this.#call(connection, entity, 'CREATE', entity.name,
+        (upstream) => adapter.create!(upstream, toTwilioParams(entity.create!, fields)))
+      if (entity.createResult) return { fields: toFields(entity.createResult, record) }
+      return this.#resource(connection, entity, toFields(entity.fields, record))
+    }
+    if (idempotencyKey === undefined) return { resource: await create(), replayed: false }
+    const { value, replayed } = await this.options.idempotency.run(connection, idempotencyKey,
+      { create: entity.name, fields }, this.options.duplicateWaitMs, create)
+    return { resource: value, replayed }
   }
 
   async update (connection: string, entity: EntityDefinition, id: string, payload: unknown): Promise<EntityResource> {
     const adapter = this.#adapter(entity, 'UPDATE')
     this.#checkId(entity, id)
-    const fields = this.inputs.parse(entity, 'UPDATE', payload)
+    const fields = this.options.inputs.parse(entity, 'UPDATE', payload)
     const record = await this.#call(connection, entity, 'UPDATE', `${entity.name} ${id}`,
       (upstream) => adapter.update!(upstream, id, toTwilioParams(entity.update!, fields)))
     return this.#resource(connection, entity, toFields(entity.fields, record))
@@ -111,7 +126,7 @@ export class EntityService {
    * and logs it at the connection's `logConfig` level.
    */
   async #call<T> (connection: string, entity: EntityDefinition, operation: UpstreamCall['operation'], subject: string, send: (upstream: UpstreamContext) => Promise<T>): Promise<T> {
-    return this.connections.run(connection, async (upstream) => {
+    return this.options.connections.run(connection, async (upstream) => {
       const started = performance.now()
       const context = () => ({ entity: entity.name, operation, subject, ms: Math.round(performance.now() - started) })
       try {

@@ -67,6 +67,36 @@ export const MIGRATIONS: readonly Migration[] = [
         revoke_time   timestamptz
       );
     `
+  },
+  {
+    version: 4,
+    name: 'node counts, process heartbeats, idempotency keys, monitor tokens',
+    sql: `
+      CREATE TABLE connection_nodes (
+        name           text PRIMARY KEY REFERENCES connections (name) ON DELETE CASCADE,
+        nodes          integer NOT NULL,
+        changed_at_ms  bigint NOT NULL
+      );
+
+      CREATE TABLE gateway_processes (
+        id             text PRIMARY KEY,
+        heartbeat_at   timestamptz NOT NULL
+      );
+
+      CREATE TABLE idempotency_keys (
+        scope          text NOT NULL,
+        key            text NOT NULL,
+        fingerprint    text NOT NULL,
+        owner          text NOT NULL,
+        answer         jsonb,
+        created_at_ms  bigint NOT NULL,
+        PRIMARY KEY (scope, key)
+      );
+      CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at_ms);
+
+      ALTER TABLE caller_tokens DROP CONSTRAINT caller_tokens_role_check;
+      ALTER TABLE caller_tokens ADD CONSTRAINT caller_tokens_role_check CHECK (role IN ('admin', 'invoker', 'monitor'));
+    `
   }
 ]
 

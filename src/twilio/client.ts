@@ -11,7 +11,10 @@ import { runtimeSettings, type RuntimeSettings } from '../connections/connection
 import { FailedPreconditionError, GatewayError } from '../errors.js'
 import type { SecretStore } from '../secrets/secret-store.js'
 import type RequestClient from 'twilio/lib/base/RequestClient.js'
+import type { GatewayMetrics } from '../metrics.js'
+import type { AccountConcurrency } from './concurrency.js'
 import { proxyMode } from './proxy.js'
+import type { RetryPolicy } from './retry.js'
 import { UpstreamTransport } from './transport.js'
 
 export type TwilioClient = ReturnType<typeof twilio>
@@ -39,6 +42,10 @@ export interface TwilioClientOptions {
   logger: FastifyBaseLogger
   /** Extra trusted CA certificates (PEM) for upstream TLS: a private Twilio-compatible endpoint, tests. */
   upstreamCa?: string[]
+  /** The per-account cap on concurrent upstream requests (shared by connections of one account). */
+  concurrency: AccountConcurrency
+  retry: RetryPolicy
+  metrics?: GatewayMetrics
 }
 
 /** The pino level of a connection's `logConfig`: nothing unless enabled; ERROR by default when enabled. */
@@ -110,7 +117,12 @@ export class TwilioClients {
       timeoutMs: this.options.timeoutMs ?? 30_000,
       ...(settings.proxy ? { proxy: { ...settings.proxy, password: proxyPassword } } : {}),
       ca: this.options.upstreamCa,
-      log
+      log,
+      connection: connection.name,
+      accountSid: settings.accountSid,
+      concurrency: this.options.concurrency,
+      retry: this.options.retry,
+      metrics: this.options.metrics
     })
     const client = twilio(settings.username, password, {
       accountSid: settings.accountSid,

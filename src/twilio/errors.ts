@@ -4,6 +4,7 @@
  */
 import type { ErrorDetail } from '../errors.js'
 import { GatewayError, errorInfoDetail, retryInfoDetail } from '../errors.js'
+import { failedBeforeSending, isTlsFailure } from './retry.js'
 
 /** What the gateway was doing upstream, for the error's message and its retry semantics. */
 export interface UpstreamCall {
@@ -23,11 +24,7 @@ export class CredentialsRefusedError extends GatewayError {
   }
 }
 
-interface TwilioErrorBody { status: number, code?: number, message?: string, moreInfo?: string }
-
-/** Failures that happen before a request reaches Twilio: even a create may be retried after them. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'EPROXY'])
-const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|HOSTNAME/
+interface TwilioErrorBody { status: number, code?: number, message?: string, moreInfo?: string, retryAfterMs?: number }
 
 function twilioErrorBody (error: unknown): TwilioErrorBody | undefined {
   if (typeof error !== 'object' || error === null) return undefined
@@ -37,8 +34,27 @@ function twilioErrorBody (error: unknown): TwilioErrorBody | undefined {
     status: candidate.status,
     code: typeof candidate.code === 'number' ? candidate.code : undefined,
     message: typeof candidate.message === 'string' ? candidate.message : (typeof candidate.detail === 'string' ? candidate.detail : undefined),
-    moreInfo: typeof candidate.moreInfo === 'string' ? candidate.moreInfo : undefined
+    moreInfo: typeof candidate.moreInfo === 'string' ? candidate.moreInfo : undefined,
+    retryAfterMs: typeof candidate.retryAfterMs === 'number' ? candidate.retryAfterMs : undefined
   }
+}
+
+/**
+ * Twilio's 429 once the transport has given up retrying it: its error body, and its `Retry-After` (which the SDK's
+ * own error would drop) for the caller's Retry-After.
+ */
+export function rateLimitedError (body: string, retryAfterMs: number | undefined): Error {
+  let parsed: { code?: unknown, message?: unknown, more_info?: unknown } = {}
+  try {
+    parsed = JSON.parse(body) as typeof parsed
+  } catch {}
+  const message = typeof parsed.message === 'string' ? parsed.message : 'Too Many Requests'
+  return Object.assign(new Error(message), {
+    status: 429,
+    ...(typeof parsed.code === 'number' ? { code: parsed.code } : {}),
+    ...(typeof parsed.more_info === 'string' ? { moreInfo: parsed.more_info } : {}),
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {})
+  })
 }
 
 function twilioDetail (call: UpstreamCall, body: TwilioErrorBody): ErrorDetail {
@@ -76,8 +92,9 @@ export function upstreamError (error: unknown, call: UpstreamCall): GatewayError
     return new CredentialsRefusedError(`Twilio refused the credentials of connection ${call.connection}. ${twilioSays}`, [detail])
   }
   if (body.status === 429) {
+    const seconds = Math.max(1, Math.ceil((body.retryAfterMs ?? 1000) / 1000))
     return new GatewayError('RESOURCE_EXHAUSTED', `Twilio is rate limiting this account. ${twilioSays}`,
-      [detail, retryInfoDetail(1)], { retryAfterSeconds: 1 })
+      [detail, retryInfoDetail(seconds)], { retryAfterSeconds: seconds })
   }
   if (body.code === 20009) {
     return new GatewayError('FAILED_PRECONDITION', `${call.subject} cannot be deleted yet. ${twilioSays}`, [detail])
@@ -88,10 +105,9 @@ export function upstreamError (error: unknown, call: UpstreamCall): GatewayError
 
 function networkError (error: unknown, call: UpstreamCall): GatewayError {
   const code = networkCode(error) ?? 'UNKNOWN'
-  const notSent = NOT_SENT.has(code) || TLS_FAILURE.test(code)
   // Proxy and TLS failures say what to fix; socket codes speak for themselves.
-  const why = code === 'EPROXY' || TLS_FAILURE.test(code) ? `${code}: ${(error as Error).message}` : code
-  return unavailable(call, `Twilio could not be reached (${why})`, [], !notSent)
+  const why = code === 'EPROXY' || isTlsFailure(code) ? `${code}: ${(error as Error).message}` : code
+  return unavailable(call, `Twilio could not be reached (${why})`, [], !failedBeforeSending(code))
 }
 
 /**

@@ -3,12 +3,22 @@
  * connection's proxy, extra trusted certificates, a timeout, and each upstream request logged (method, path,
  * status, time — never credentials) at the connection's debug level. Failures carry a `code` the error mapping
  * understands (`ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, `EPROXY`, TLS codes …).
+ *
+ * Every attempt is charged to the runtime call it works for (a throttle token, its request budget, its deadline),
+ * waits for a free slot of the account's concurrency cap, and is retried by the rules of `retry.ts`.
  */
 import type { Socket } from 'node:net'
 import tls from 'node:tls'
 import type { FastifyBaseLogger } from 'fastify'
+import { setTimeout as delay } from 'node:timers/promises'
 import { Agent, type Dispatcher } from 'undici'
+import { GatewayError } from '../errors.js'
+import type { GatewayMetrics } from '../metrics.js'
+import { currentCall } from '../throttle/call-allowance.js'
+import type { AccountConcurrency } from './concurrency.js'
+import { rateLimitedError } from './errors.js'
 import { ProxyError, basicAuthorization, digestAuthorization, openTunnel, proxyMode, startTls, type ProxySettings } from './proxy.js'
+import { failedBeforeSending, retryAfterMs, type AttemptOutcome, type RetryPolicy } from './retry.js'
 
 export interface TransportOptions {
   /** An origin that replaces `https://api.twilio.com` (the sandbox, or TWILIO_API_BASE_URL). */
@@ -18,6 +28,13 @@ export interface TransportOptions {
   /** Extra trusted CA certificates (PEM) for upstream TLS, beside the system's. */
   ca?: string[]
   log: FastifyBaseLogger
+  /** The connection (metrics label) and the account whose concurrency cap its requests count against. */
+  connection: string
+  accountSid: string
+  concurrency: AccountConcurrency
+  retry: RetryPolicy
+  metrics?: GatewayMetrics
+  sleep?: (ms: number) => Promise<unknown>
 }
 
 /** What the SDK passes its httpClient (see twilio's BaseTwilio.request). */
@@ -48,7 +65,7 @@ export function formEncode (values: Record<string, unknown> | undefined): string
 }
 
 /** Network failures with the codes of Node's own sockets, so callers can tell "not sent" from "outcome unknown". */
-function transportError (error: unknown): Error {
+function transportError (error: unknown): Error & { code?: string } {
   const failure = error as Error & { code?: string, cause?: { code?: string } }
   const code = failure.code === 'UND_ERR_SOCKET' ? 'ECONNRESET'
     : ['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', 'ABORT_ERR'].includes(failure.code ?? '') || failure.name === 'TimeoutError' ? 'ETIMEDOUT'
@@ -83,16 +100,67 @@ export class UpstreamTransport {
     if (query) url.search = url.search ? `${url.search}&${query}` : query
     const headers: Record<string, string> = { ...request.headers }
     if (request.username && request.password) headers.Authorization = basicAuthorization(request.username, request.password)
-    const body = request.data && request.method !== 'get' && request.method !== 'delete' ? formEncode(request.data) : undefined
+    const method = request.method.toUpperCase()
+    const body = request.data && method !== 'GET' && method !== 'DELETE' ? formEncode(request.data) : undefined
+    const call = currentCall()
+    const timeoutMs = request.timeout ?? this.options.timeoutMs
+    const deadline = performance.now() + timeoutMs
+    const remainingMs = (): number => call ? call.remainingMs() : Math.max(0, deadline - performance.now())
+    let mayHaveActed = false
+    for (let attempt = 1; ; attempt++) {
+      await call?.beforeUpstreamRequest()
+      if (remainingMs() <= 0) {
+        throw new GatewayError('DEADLINE_EXCEEDED', `The call's deadline passed before ${method} ${url.pathname} was sent to Twilio` +
+          (attempt > 1 ? ` again (attempt ${attempt})` : ''))
+      }
+      const release = await this.options.concurrency.acquire(this.options.accountSid, remainingMs())
+      let attemptResult: { response: SdkResponse } | { failure: Error & { code?: string } }
+      try {
+        attemptResult = { response: await this.#attempt(url, method, headers, body, Math.ceil(Math.min(timeoutMs, remainingMs()))) }
+      } catch (error) {
+        attemptResult = { failure: error as Error & { code?: string } }
+      } finally {
+        release()
+      }
+      const outcome: AttemptOutcome = 'response' in attemptResult
+        ? { kind: 'answer', status: attemptResult.response.statusCode, retryAfterMs: retryAfterMs(attemptResult.response.headers['retry-after']) }
+        : { kind: 'failure', code: attemptResult.failure.code }
+      // A DELETE repeated after one that may have acted: "not found" means the first one did it.
+      if ('response' in attemptResult && method === 'DELETE' && mayHaveActed && attemptResult.response.statusCode === 404) {
+        return { statusCode: 204, body: '', headers: attemptResult.response.headers }
+      }
+      const retry = this.options.retry.decide(method, outcome, attempt, remainingMs())
+      if (!retry) {
+        if ('failure' in attemptResult) throw attemptResult.failure
+        if (outcome.kind === 'answer' && outcome.status === 429) throw rateLimitedError(attemptResult.response.body, outcome.retryAfterMs)
+        return attemptResult.response
+      }
+      this.options.metrics?.upstreamRetries.inc({ connection: this.options.connection, reason: retry.reason })
+      this.options.log.debug({ method, path: url.pathname, attempt, reason: retry.reason, delayMs: retry.delayMs }, 'Twilio request retried')
+      mayHaveActed ||= outcome.kind === 'answer' ? outcome.status >= 500 : !failedBeforeSending(outcome.code)
+      await (this.options.sleep ?? delay)(retry.delayMs)
+    }
+  }
+
+  /** One attempt: sent, timed, logged and counted. */
+  async #attempt (url: URL, method: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<SdkResponse> {
     const started = performance.now()
-    const log = { method: request.method.toUpperCase(), path: url.pathname }
+    const log = { method, path: url.pathname }
+    const observe = (status: string): number => {
+      const seconds = (performance.now() - started) / 1000
+      this.options.metrics?.upstreamSeconds.observe({ connection: this.options.connection, method, status }, seconds)
+      return Math.round(seconds * 1000)
+    }
     try {
-      const response = await this.#send(url, request.method.toUpperCase(), headers, body, request.timeout ?? this.options.timeoutMs)
-      this.options.log.debug({ ...log, status: response.statusCode, ms: Math.round(performance.now() - started) }, 'Twilio request')
+      const response = await this.#send(url, method, headers, body, timeoutMs)
+      const ms = observe(String(response.statusCode))
+      if (response.statusCode === 429) this.options.metrics?.upstream429.inc({ connection: this.options.connection })
+      this.options.log.debug({ ...log, status: response.statusCode, ms }, 'Twilio request')
       return response
     } catch (error) {
       const failure = transportError(error)
-      this.options.log.debug({ ...log, failure: (failure as { code?: string }).code, ms: Math.round(performance.now() - started) }, 'Twilio request failed')
+      const ms = observe(failure.code ?? 'error')
+      this.options.log.debug({ ...log, failure: failure.code, ms }, 'Twilio request failed')
       throw failure
     }
   }

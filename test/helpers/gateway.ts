@@ -4,12 +4,15 @@
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, InjectOptions } from 'fastify'
-import { buildApp, type GatewayConfig } from '../../src/app.js'
+import { buildApp, type ClusterState, type GatewayConfig } from '../../src/app.js'
 import { CallerDirectory } from '../../src/auth/tokens.js'
+import { SingleProcess } from '../../src/cluster/membership.js'
 import type { Connection } from '../../src/connections/connection.js'
 import { MemoryConnectionRegistry } from '../../src/connections/registry.js'
 import { SANDBOX_CONNECTION_NAME, SANDBOX_TOKEN_SECRET, sandboxConnection } from '../../src/connections/sandbox-connection.js'
+import { DatabaseIdempotencyKeyStore } from '../../src/idempotency/key-store.js'
 import { MemorySecretStore } from '../../src/secrets/secret-store.js'
+import { DatabaseNodeCounts } from '../../src/throttle/node-counts.js'
 import { openTestDatabase, type TestDatabase } from './database.js'
 import { startSandbox, type TestSandbox } from './sandbox.js'
 
@@ -38,7 +41,20 @@ export interface GatewayOptions {
   connections?: Connection[]
   /** Store connections in a database (embedded, or this one) and serve the v1 management API. */
   database?: boolean | TestDatabase
+  /**
+   * Overrides of the gateway's configuration. The throttle is raised out of the way (1,000,000 transactions per
+   * second per node) unless `tpsPerNode` is given: suites that are not about it must not see 429s.
+   */
   config?: Partial<GatewayConfig>
+}
+
+/** Node counts and idempotency keys in the test database (one process: membership stays in memory). */
+async function databaseCluster (db: TestDatabase): Promise<ClusterState> {
+  return {
+    membership: new SingleProcess(),
+    nodeCounts: await DatabaseNodeCounts.open(db.database.pool, db.feed),
+    idempotencyKeys: new DatabaseIdempotencyKeyStore(db.database.pool)
+  }
 }
 
 export async function startGateway (options: GatewayOptions = {}): Promise<TestGateway> {
@@ -50,9 +66,11 @@ export async function startGateway (options: GatewayOptions = {}): Promise<TestG
   if (!db) for (const connection of [...(options.connections ?? []), ...ensure]) connections.put(connection)
   const app = await buildApp({
     adminToken: ADMIN_TOKEN,
+    tpsPerNode: 1_000_000,
     connections: db?.store ?? connections,
     ...(db ? { management: { store: db.store, operations: db.operations, ensure: [...(options.connections ?? []), ...ensure] } } : {}),
     ...(db ? { callers: await CallerDirectory.open(db.database.pool, db.feed) } : {}),
+    ...(db ? { cluster: await databaseCluster(db) } : {}),
     secrets,
     pageTokenKey: randomBytes(32),
     sandboxBaseUrl: sandbox?.baseUrl,

@@ -3,11 +3,12 @@
  * (`…/entityTypes/Messages/entities`), so the OpenAPI document types each one; a generic route behind them answers
  * unknown entity types (404) and operations an entity does not have (501).
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { EntityDefinition, Operation } from '../../entities/catalog.js'
 import { ENTITIES, ENTITY_NAMES, isEntityName } from '../../entities/catalog.js'
 import { NotFoundError, InvalidArgumentError } from '../../errors.js'
-import type { EntityService } from '../../runtime/entity-service.js'
+import type { CreateResult, EntityService } from '../../runtime/entity-service.js'
+import { IDEMPOTENCY_HEADERS_SCHEMA, IDEMPOTENCY_QUERY_SCHEMA, idempotencyKeyOf, type IdempotencyQuery } from './idempotency-key.js'
 import type { ConnectionParams } from './params.js'
 import { CONNECTION_PATH, connectionOf, connectionParamsSchema, pageSizeOf, pageSizeSchema } from './params.js'
 import { ERROR_RESPONSES, entitySchemaIds } from './schemas.js'
@@ -18,7 +19,6 @@ const MAX_PAGE_SIZE = 200
 interface EntityParams extends ConnectionParams { entityId: string }
 interface ListQuery { pageSize?: number, pageToken?: string, conditions?: string, sortBy?: string[] }
 interface EntityBody { fields: unknown }
-
 
 const listQuerySchema = {
   type: 'object',
@@ -49,6 +49,12 @@ function checkListQuery (query: ListQuery): void {
   }
 }
 
+/** A create's answer; a replayed one says so (`Idempotent-Replayed: true`). */
+function created (reply: FastifyReply, result: CreateResult): unknown {
+  if (result.replayed) reply.header('idempotent-replayed', 'true')
+  return result.resource
+}
+
 function registerEntity (app: FastifyInstance, service: EntityService, entity: EntityDefinition): void {
   const path = `${CONNECTION_PATH}/entityTypes/${entity.name}/entities`
   const ids = entitySchemaIds(entity)
@@ -58,6 +64,7 @@ function registerEntity (app: FastifyInstance, service: EntityService, entity: E
 
   if (supports('LIST')) {
     app.get<{ Params: ConnectionParams, Querystring: ListQuery }>(path, {
+      config: { operation: 'LIST', entity: entity.name },
       schema: {
         ...common,
         operationId: `list${entity.name}`,
@@ -78,20 +85,25 @@ function registerEntity (app: FastifyInstance, service: EntityService, entity: E
     })
   }
   if (supports('CREATE')) {
-    app.post<{ Params: ConnectionParams, Body: EntityBody }>(path, {
+    app.post<{ Params: ConnectionParams, Body: EntityBody, Querystring: IdempotencyQuery }>(path, {
+      config: { operation: 'CREATE', entity: entity.name },
       schema: {
         ...common,
         operationId: `create${entity.name}`,
         summary: `Create ${entity.name}`,
         description: `${entity.create?.description ?? ''}${deprecationNote}`.trim(),
         params: connectionParamsSchema,
+        querystring: IDEMPOTENCY_QUERY_SCHEMA,
+        headers: IDEMPOTENCY_HEADERS_SCHEMA,
         body: { $ref: `${ids.createRequest}#` },
         response: { 200: { $ref: `${ids.createAnswer}#` }, ...ERROR_RESPONSES }
       }
-    }, async (request) => service.create(connectionOf(request.params), entity, request.body.fields))
+    }, async (request, reply) =>
+      created(reply, await service.create(connectionOf(request.params), entity, request.body.fields, idempotencyKeyOf(request))))
   }
   if (supports('GET')) {
     app.get<{ Params: EntityParams }>(`${path}/:entityId`, {
+      config: { operation: 'GET', entity: entity.name },
       schema: {
         ...common,
         operationId: `get${entity.name}`,
@@ -104,6 +116,7 @@ function registerEntity (app: FastifyInstance, service: EntityService, entity: E
   }
   if (supports('UPDATE')) {
     app.patch<{ Params: EntityParams, Body: EntityBody }>(`${path}/:entityId`, {
+      config: { operation: 'UPDATE', entity: entity.name },
       schema: {
         ...common,
         operationId: `update${entity.name}`,
@@ -117,6 +130,7 @@ function registerEntity (app: FastifyInstance, service: EntityService, entity: E
   }
   if (supports('DELETE')) {
     app.delete<{ Params: EntityParams }>(`${path}/:entityId`, {
+      config: { operation: 'DELETE', entity: entity.name },
       schema: {
         ...common,
         operationId: `delete${entity.name}`,
@@ -145,17 +159,17 @@ export function entityNamed (name: string): EntityDefinition {
 function registerGeneric (app: FastifyInstance, service: EntityService): void {
   const path = `${CONNECTION_PATH}/entityTypes/:entityType/entities`
   const hidden = { hide: true }
-  app.get<{ Params: GenericParams, Querystring: ListQuery }>(path, { schema: hidden }, async (request) => {
+  app.get<{ Params: GenericParams, Querystring: ListQuery }>(path, { schema: hidden, config: { operation: 'LIST' } }, async (request) => {
     const entity = entityNamed(request.params.entityType)
     return service.list(connectionOf(request.params), entity, { pageSize: DEFAULT_PAGE_SIZE })
   })
-  app.post<{ Params: GenericParams, Body: EntityBody }>(path, { schema: hidden }, async (request) =>
-    service.create(connectionOf(request.params), entityNamed(request.params.entityType), request.body?.fields))
-  app.get<{ Params: GenericParams }>(`${path}/:entityId`, { schema: hidden }, async (request) =>
+  app.post<{ Params: GenericParams, Body: EntityBody }>(path, { schema: hidden, config: { operation: 'CREATE' } }, async (request, reply) =>
+    created(reply, await service.create(connectionOf(request.params), entityNamed(request.params.entityType), request.body?.fields, idempotencyKeyOf(request))))
+  app.get<{ Params: GenericParams }>(`${path}/:entityId`, { schema: hidden, config: { operation: 'GET' } }, async (request) =>
     service.get(connectionOf(request.params), entityNamed(request.params.entityType), request.params.entityId!))
-  app.patch<{ Params: GenericParams, Body: EntityBody }>(`${path}/:entityId`, { schema: hidden }, async (request) =>
+  app.patch<{ Params: GenericParams, Body: EntityBody }>(`${path}/:entityId`, { schema: hidden, config: { operation: 'UPDATE' } }, async (request) =>
     service.update(connectionOf(request.params), entityNamed(request.params.entityType), request.params.entityId!, request.body?.fields))
-  app.delete<{ Params: GenericParams }>(`${path}/:entityId`, { schema: hidden }, async (request) => {
+  app.delete<{ Params: GenericParams }>(`${path}/:entityId`, { schema: hidden, config: { operation: 'DELETE' } }, async (request) => {
     await service.delete(connectionOf(request.params), entityNamed(request.params.entityType), request.params.entityId!)
     return {}
   })

@@ -69,7 +69,8 @@ describe('a working connection', () => {
   })
 
   it(':checkStatus answers 200 ERROR (not AUTH_ERROR) while Twilio is failing', async () => {
-    world.sandbox.control.faults.add([{ kind: 'status', status: 503, count: 1, when: 'before', pathContains: '/Accounts/' }])
+    // Through every attempt the gateway makes (it retries a read 3 times).
+    world.sandbox.control.faults.add([{ kind: 'status', status: 503, count: 4, when: 'before', pathContains: '/Accounts/' }])
     const answer = await world.call('GET', `${SANDBOX_PATH}:checkStatus`)
     expect(answer.status).toBe(200)
     expect(answer.body.state).toBe('ERROR')

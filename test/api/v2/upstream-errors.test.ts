@@ -1,7 +1,8 @@
 /**
  * Twilio's failures as the gateway reports them, each produced by the sandbox (its real error answers or injected
  * faults): not found, validation, "not complete yet", refused credentials, rate limiting, server errors and
- * network failures on reads, and creates whose outcome is unknown. No answer is ever a 500.
+ * network failures on reads (once the gateway's retries are spent), and creates whose outcome is unknown. No
+ * answer is ever a 500.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Fault, FaultSpec } from '../../../src/sandbox/app.js'
@@ -14,7 +15,12 @@ import {
 let world: World
 /** A second gateway on the same sandbox with a short upstream timeout, for hung requests. */
 let impatient: TestGateway
+/** A third with a short call deadline: a Twilio Retry-After longer than it is not waited for. */
+let hurried: TestGateway
+/** Attempts the gateway makes of a read before giving up (its retry policy's default). */
+const READ_ATTEMPTS = 4
 const impatientAnswers: Answer[] = []
+const hurriedAnswers: Answer[] = []
 const wrongCredentials = connectionAt('wrong-credentials')
 
 beforeAll(async () => {
@@ -22,10 +28,12 @@ beforeAll(async () => {
   const { gateway, sandbox } = world
   gateway.connections.put(connection(wrongCredentials.name, sandbox.accountSid,
     gateway.secrets.addVersion('projects/p/secrets/wrong', '0'.repeat(32)), { sandbox: true }))
-  impatient = await startGateway({ sandbox, config: { upstreamTimeoutMs: 250 } })
+  impatient = await startGateway({ sandbox, config: { upstreamTimeoutMs: 250, retry: { baseDelayMs: 10 } } })
+  hurried = await startGateway({ sandbox, config: { callLimits: { deadlineMs: 1_500 } } })
 })
 afterAll(async () => {
   await impatient.close()
+  await hurried.close()
   await world.close()
 })
 
@@ -82,40 +90,42 @@ describe('rate limiting', () => {
     ['a read', 'GET', entityPath('Messages', GOOGLE.message), undefined],
     ['a list', 'GET', entityPath('Calls'), undefined],
     ['a create refused before processing', 'POST', entityPath('Messages'), { fields: SMS }]
-  ])('Twilio 429 on %s → 429 RESOURCE_EXHAUSTED with Retry-After and RetryInfo', async (_case, method, url, body) => {
+  ])('Twilio 429 on %s, with a Retry-After beyond the call\'s deadline → 429 RESOURCE_EXHAUSTED with Twilio\'s Retry-After and RetryInfo', async (_case, method, url, body) => {
     inject({ kind: 'status', status: 429, retryAfter: 2 })
-    const answer = await world.call(method as 'GET' | 'POST', url, body)
+    const answer = await hurried.call(method as 'GET' | 'POST', url, body)
+    hurriedAnswers.push(answer)
     expectRpcError(answer, 429, 'RESOURCE_EXHAUSTED')
-    const retryAfter = answer.headers['retry-after']
-    expect(retryAfter).toMatch(/^[1-9]\d*$/)
+    expect(answer.headers['retry-after']).toBe('2')
     const retryInfo = answer.body.error.details.find((item: { '@type': string }) => item['@type'] === 'type.googleapis.com/google.rpc.RetryInfo')
-    expect(retryInfo).toEqual({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${String(retryAfter)}s` })
+    expect(retryInfo).toEqual({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '2s' })
     expect(twilioErrorInfo(answer).metadata).toMatchObject({ code: '20429', status: '429' })
   })
 })
 
-describe('server errors and network failures on reads', () => {
+describe('server errors and network failures on reads, through every retry', () => {
   it.each([
     ['500 on a get', { kind: 'status', status: 500 }, entityPath('Messages', GOOGLE.message), '20500'],
     ['503 on a get', { kind: 'status', status: 503 }, entityPath('Recordings', GOOGLE.recording), '20503'],
     ['500 on a list', { kind: 'status', status: 500 }, entityPath('Calls'), '20500'],
     ['503 on a Sid-condition list', { kind: 'status', status: 503 }, `${entityPath('Messages')}?conditions=${encodeURIComponent(`Sid = '${GOOGLE.message}'`)}`, '20503']
   ] as Array<[string, FaultSpec, string, string]>)('Twilio %s → 503 UNAVAILABLE', async (_case, fault, url, code) => {
-    inject(fault)
+    inject({ ...fault, count: READ_ATTEMPTS })
     const answer = await world.call('GET', url)
+    expect(world.sandbox.control.faults.list()).toEqual([])
     expectRpcError(answer, 503, 'UNAVAILABLE')
     expect(twilioErrorInfo(answer).metadata.code).toBe(code)
   })
 
   it('a connection reset on a read → 503 UNAVAILABLE', async () => {
     for (const url of [entityPath('Messages', GOOGLE.message), entityPath('OutgoingCallerIds')]) {
-      inject({ kind: 'reset' })
+      inject({ kind: 'reset', count: READ_ATTEMPTS })
       expect(expectRpcError(await world.call('GET', url), 503, 'UNAVAILABLE').message).toMatch(/could not be reached/)
+      expect(world.sandbox.control.faults.list()).toEqual([])
     }
   })
 
   it('a read that never answers → 503 UNAVAILABLE once the upstream timeout passes', async () => {
-    inject({ kind: 'hang' })
+    inject({ kind: 'hang', count: READ_ATTEMPTS })
     const answer = await impatient.call('GET', entityPath('Messages', GOOGLE.message))
     impatientAnswers.push(answer)
     expectRpcError(answer, 503, 'UNAVAILABLE')
@@ -166,7 +176,7 @@ describe('creates whose outcome is unknown', () => {
 
 describe('every answer of this file', () => {
   it('is google.rpc.Status-shaped when it is an error, and never a 500', () => {
-    const answers = [...world.answers, ...impatientAnswers]
+    const answers = [...world.answers, ...impatientAnswers, ...hurriedAnswers]
     expect(answers.length).toBeGreaterThan(25)
     for (const answer of answers) {
       expect(answer.status).not.toBe(500)
