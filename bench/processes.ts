@@ -1,0 +1,71 @@
+/**
+ * The benchmark's processes: the Twilio sandbox and the gateway, each in a process of its own on loopback, as
+ * `npm run sandbox` and `npm start` run them (the built `dist/`), and a sampler of a process's resident memory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export const ROOT = new URL('../', import.meta.url).pathname
+
+export interface Running {
+  child: ChildProcess
+  baseUrl: string
+  stop (): Promise<void>
+}
+
+export async function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
+    })
+  })
+}
+
+/** Starts `node <script>` with `env` and waits until `readyPath` answers 200 (or, with `anyAnswer`, anything). */
+export async function startNode (script: string, env: Record<string, string>, port: number, readyPath: string, anyAnswer = false): Promise<Running> {
+  // Output goes nowhere, as a production log shipper would take it: written, not read here.
+  const child = spawn(process.execPath, [script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'ignore', 'pipe'] })
+  let errors = ''
+  child.stderr!.on('data', (chunk: Buffer) => { errors += chunk.toString() })
+  const baseUrl = `http://127.0.0.1:${port}`
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  const running: Running = {
+    child,
+    baseUrl,
+    async stop () {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      await exited
+    }
+  }
+  for (let attempt = 0; attempt < 600; attempt++) {
+    if (child.exitCode !== null) throw new Error(`${script} exited with ${child.exitCode}: ${errors}`)
+    const answered = await fetch(`${baseUrl}${readyPath}`).then((response) => anyAnswer || response.ok, () => false)
+    if (answered) return running
+    await sleep(100)
+  }
+  await running.stop()
+  throw new Error(`${script} did not become ready: ${errors}`)
+}
+
+/** Resident memory of a process, in MB (Linux). */
+export function rssMb (pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return match ? Number(match[1]) / 1024 : NaN
+}
+
+/** Samples a process's resident memory every `everyMs` until stopped; answers the highest seen. */
+export function rssSampler (pid: number, everyMs = 20): { stop (): number } {
+  let peak = rssMb(pid)
+  const timer = setInterval(() => { peak = Math.max(peak, rssMb(pid)) }, everyMs)
+  return {
+    stop () {
+      clearInterval(timer)
+      return Math.max(peak, rssMb(pid))
+    }
+  }
+}
