@@ -23,11 +23,18 @@ export class CredentialsRefusedError extends GatewayError {
   }
 }
 
+/** The connection's proxy refused the gateway's proxy credentials (407): nothing was sent, 503 UNAVAILABLE. */
+export class ProxyCredentialsRefusedError extends GatewayError {
+  constructor (message: string) {
+    super('UNAVAILABLE', message)
+  }
+}
+
 interface TwilioErrorBody { status: number, code?: number, message?: string, moreInfo?: string }
 
 /** Failures that happen before a request reaches Twilio: even a create may be retried after them. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'EPROXY'])
-const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|HOSTNAME/
+const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|HOSTNAME|UNABLE_TO_(GET|VERIFY|DECRYPT|DECODE)|SIGNATURE|ISSUER|CHAIN|INVALID_(CA|PURPOSE|NON_CA)|PATH_LENGTH|CRL/
 
 function twilioErrorBody (error: unknown): TwilioErrorBody | undefined {
   if (typeof error !== 'object' || error === null) return undefined
@@ -88,6 +95,9 @@ export function upstreamError (error: unknown, call: UpstreamCall): GatewayError
 
 function networkError (error: unknown, call: UpstreamCall): GatewayError {
   const code = networkCode(error) ?? 'UNKNOWN'
+  if (code === 'EPROXY' && (error as { status?: number }).status === 407) {
+    return new ProxyCredentialsRefusedError(`Twilio could not be reached (${code}: ${(error as Error).message}) while handling ${call.subject}`)
+  }
   const notSent = NOT_SENT.has(code) || TLS_FAILURE.test(code)
   // Proxy and TLS failures say what to fix; socket codes speak for themselves.
   const why = code === 'EPROXY' || TLS_FAILURE.test(code) ? `${code}: ${(error as Error).message}` : code

@@ -56,6 +56,13 @@ function transportError (error: unknown): Error {
   return Object.assign(new Error(failure.message), { code })
 }
 
+/** Whether a forwarding proxy's answer is its own (it says so, or it is not Twilio's JSON), not Twilio's. */
+function fromProxy (response: SdkResponse): boolean {
+  if (response.headers['x-squid-error'] !== undefined || response.headers['proxy-status'] !== undefined) return true
+  const type = response.headers['content-type']
+  return !(typeof type === 'string' && type.includes('json'))
+}
+
 export class UpstreamTransport {
   readonly #dispatcher: Dispatcher
   readonly #ca: string[] | undefined
@@ -123,6 +130,7 @@ export class UpstreamTransport {
       : answer
     // The proxy's own refusal is not Twilio's answer: the request never went further.
     if (final.statusCode === 407) throw new ProxyError(`the proxy ${proxy.host}:${proxy.port} refused the gateway's proxy credentials (407)`, 407)
+    if (final.statusCode === 403 && fromProxy(final)) throw new ProxyError(`the proxy ${proxy.host}:${proxy.port} refused to forward the request (403)`, 403)
     return final
   }
 
