@@ -88,7 +88,8 @@ const ENTITIES: EntityDefinition[] = [
     resource: 'api.v2010.account.message',
     operations: ['LIST', 'GET', 'CREATE', 'UPDATE', 'DELETE'],
     defaultOrder: 'DateCreated descending (newest first), as Twilio lists messages',
-    create: { path: `${ACCOUNT}/Messages.json` },
+    // Twilio refuses longer bodies (error 21617); refused here before anything is sent.
+    create: { path: `${ACCOUNT}/Messages.json`, refine: { Body: { maxLength: 1600 } } },
     update: { path: `${ACCOUNT}/Messages/{Sid}.json` }
   },
   {

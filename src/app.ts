@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import packageJson from '../package.json' with { type: 'json' }
 import { registerAuth } from './api/auth.js'
 import { observeRuntimeCalls, registerMetricsRoute } from './api/metrics.js'
-import { registerErrorHandling } from './api/error-handler.js'
+import { frameworkErrors, registerErrorHandling } from './api/error-handler.js'
 import { registerHealthRoutes } from './api/health.js'
 import { registerJsonBodies } from './api/json-body.js'
 import { registerConnectionStatusRoutes } from './api/v2/connection-status.js'
@@ -114,6 +114,7 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
   const app = Fastify({
     logger: config.logger ?? false,
     bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors,
     schemaController: {
       compilersFactory: {
         buildValidator: buildValidatorCompilers(SERVICE_VALIDATED_BODIES) as CompilersFactory['buildValidator'],

@@ -18,6 +18,7 @@ import { ensureDataDir, generatedSecret } from './data-dir.js'
 import { NotFoundError } from './errors.js'
 import { DatabaseIdempotencyKeyStore } from './idempotency/key-store.js'
 import { GatewayMetrics } from './metrics.js'
+import { loggerOptions } from './logging.js'
 import { OperationStore } from './operations/operations.js'
 import { SANDBOX_ACCOUNT_SID, buildSandbox } from './sandbox/app.js'
 import type { ServerConfig } from './config.js'
@@ -32,12 +33,6 @@ import { openDatabase } from './store/database.js'
 import { DatabaseNodeCounts } from './throttle/node-counts.js'
 import { gatewayKey } from './store/gateway-secrets.js'
 import { migrate } from './store/migrations.js'
-
-/** Log fields that could carry a credential, masked wherever they appear (defence in depth: none is logged). */
-export const LOG_REDACTIONS = [
-  'req.headers.authorization', 'req.headers["proxy-authorization"]', 'headers.authorization', 'headers["proxy-authorization"]',
-  '*.password', '*.authToken', '*.auth_token', '*.token', '*.secret', '*.value'
-]
 
 /** The sandbox account's auth token, kept in the local secret store (generated on first start). */
 async function sandboxToken (secrets: LocalSecretStore): Promise<string> {
@@ -71,7 +66,7 @@ function connectionSecrets (config: ServerConfig, local: LocalSecretStore | unde
 async function main (): Promise<void> {
   const config = readConfig(process.env)
   const dataDir = await ensureDataDir(config.dataDir)
-  const logger = { level: config.logLevel, redact: { paths: LOG_REDACTIONS, censor: '[redacted]' } }
+  const logger = loggerOptions(config.logLevel)
   const adminToken = config.adminToken ?? (await generatedSecret(dataDir, 'admin-token'))
 
   const database = await openDatabase({ url: config.databaseUrl, dataDir, warn: (message) => console.warn(message) })

@@ -9,7 +9,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Caller, CallerDirectory, Role } from '../auth/tokens.js'
 import { allows } from '../auth/scopes.js'
-import { GatewayError, UnauthenticatedError } from '../errors.js'
+import { GatewayError, InvalidArgumentError, UnauthenticatedError } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -35,6 +35,22 @@ export function bearerToken (request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
   const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null
   return match?.[1]
+}
+
+/** What a resource id in a path may be: a `%2F` or a NUL smuggled into one would change the name it builds. */
+const RESOURCE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._~-]{0,127}$/
+const RESOURCE_PARAMS = ['project', 'location', 'connection', 'operation'] as const
+
+/** Refuses path parameters that are not one resource-id segment each (before any name is built from them). */
+function checkResourceSegments (params: unknown): void {
+  const values = (params ?? {}) as Record<string, unknown>
+  for (const param of RESOURCE_PARAMS) {
+    const value = values[param]
+    if (value === undefined || (typeof value === 'string' && RESOURCE_SEGMENT.test(value))) continue
+    throw new InvalidArgumentError(`The ${param} id in the path is not a valid resource id`, [
+      { field: param, description: `must match ${RESOURCE_SEGMENT.source}` }
+    ])
+  }
 }
 
 /** The resource a request's path names, for scope checks: a connection, or the location it is listed in. */
@@ -82,6 +98,7 @@ export function registerAuth (app: FastifyInstance, options: AuthOptions): void 
       throw new GatewayError('PERMISSION_DENIED', `This token's role (${caller.role}) may call ${ROLE_REACH[caller.role]} only; ` +
         `${request.method} ${request.routeOptions.url} needs an ${needed === 'admin' ? 'admin' : `admin or ${needed}`} token`)
     }
+    checkResourceSegments(request.params)
     const resource = config.unscoped ? undefined : resourceOf(request.params)
     if (resource && !allows(caller.scopes, resource.name, resource.asParent)) {
       throw new GatewayError('PERMISSION_DENIED', `This token's scopes do not include ${resource.name}`)

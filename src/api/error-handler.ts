@@ -21,6 +21,7 @@ const CODE_FOR_HTTP: Record<number, RpcCode> = {
   404: 'NOT_FOUND',
   406: 'INVALID_ARGUMENT',
   413: 'INVALID_ARGUMENT',
+  414: 'INVALID_ARGUMENT',
   415: 'INVALID_ARGUMENT',
   429: 'RESOURCE_EXHAUSTED'
 }
@@ -29,8 +30,13 @@ const FASTIFY_MESSAGES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'The request body is empty but its Content-Type is application/json',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'Unsupported Content-Type: send application/json',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is too large'
+  FST_ERR_CTP_BODY_TOO_LARGE: 'The request body is too large',
+  FST_ERR_BAD_URL: 'The request path is not valid percent-encoding',
+  FST_ERR_MAX_PARAM_LENGTH: 'A path segment is too long'
 }
+
+/** PostgreSQL's "this text cannot be stored" codes (a NUL byte, an invalid escape), should any reach the database. */
+const UNSTORABLE_TEXT = new Set(['22021', '22P05'])
 
 function fromFastify (error: FastifyError): GatewayError | undefined {
   if (error.validation) {
@@ -56,9 +62,19 @@ function send (reply: FastifyReply, error: GatewayError): FastifyReply {
   return reply.code(status).type('application/json').send(rpcStatusBody(status, error.code, error.message, error.details))
 }
 
+/**
+ * Fastify's `frameworkErrors` option: errors its router raises before a route is found (bad percent-encoding, an
+ * over-long path segment) answered in the same shape as every other error.
+ */
+export function frameworkErrors (error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  send(reply, fromFastify(error) ?? new InvalidArgumentError(FASTIFY_MESSAGES[error.code] ?? error.message))
+}
+
 export function registerErrorHandling (app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    const mapped = error instanceof GatewayError ? error : fromFastify(error)
+    const mapped = error instanceof GatewayError
+      ? error
+      : UNSTORABLE_TEXT.has(String(error.code)) ? new InvalidArgumentError('The request holds text that cannot be stored (a NUL character or an invalid escape)') : fromFastify(error)
     if (mapped) {
       if (mapped.httpStatus >= 500) request.log.warn({ rpcStatus: mapped.code, message: mapped.message }, 'request failed')
       return send(reply, mapped)

@@ -22,6 +22,11 @@ Reads DATABASE_URL, else the embedded database under DATA_DIR (default ./.data).
 
 class UsageError extends Error {}
 
+/** A description on one line of the listing: its control characters (tabs, line breaks) become spaces. */
+function oneLine (text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, ' ')
+}
+
 async function run (args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
@@ -55,7 +60,7 @@ async function run (args: string[]): Promise<void> {
       console.log(`revoked ${revoked.id}`)
     } else {
       for (const token of await tokens.list()) {
-        console.log([token.id, token.role, token.revoked ? 'revoked' : 'live', token.scopes.join(',') || '*', token.description ?? ''].join('\t').trimEnd())
+        console.log([token.id, token.role, token.revoked ? 'revoked' : 'live', token.scopes.join(',') || '*', oneLine(token.description ?? '')].join('\t').trimEnd())
       }
     }
   } finally {

@@ -95,7 +95,7 @@ function proxyConfig (connection: Connection): ProxyConfig | undefined {
     throw new FailedPreconditionError(`Connection ${connection.name} enables a proxy but names no proxy_server destination`)
   }
   const user = stringSetting(connection, 'proxy_user')
-  const scheme = (stringSetting(connection, 'proxy_auth_scheme') ?? (user ? 'BASIC' : 'NONE')) as ProxyConfig['scheme']
+  const scheme = oneOf(connection, 'proxy_auth_scheme', PROXY_SCHEMES, user ? 'BASIC' : 'NONE')
   const passwordSecretVersion = configValue(connection, 'proxy_password')?.secretValue?.secretVersion
   if (scheme !== 'NONE' && (!user || !passwordSecretVersion)) {
     throw new FailedPreconditionError(`Connection ${connection.name} uses proxy_auth_scheme ${scheme} but lacks proxy_user or proxy_password`)
@@ -106,8 +106,20 @@ function proxyConfig (connection: Connection): ProxyConfig | undefined {
     scheme,
     user,
     passwordSecretVersion,
-    ssl: (stringSetting(connection, 'proxy_ssltype') ?? 'AUTO') as ProxyConfig['ssl']
+    ssl: oneOf(connection, 'proxy_ssltype', PROXY_SSL_TYPES, 'AUTO')
   }
+}
+
+const PROXY_SCHEMES = ['BASIC', 'DIGEST', 'NONE'] as const
+const PROXY_SSL_TYPES = ['AUTO', 'ALWAYS', 'NEVER', 'TUNNEL'] as const
+
+/** An enum config variable's value; one outside the enum is the connection's problem, named. */
+function oneOf<T extends string> (connection: Connection, key: string, values: readonly T[], fallback: T): T {
+  const value = stringSetting(connection, key) ?? fallback
+  if (!(values as readonly string[]).includes(value)) {
+    throw new FailedPreconditionError(`Connection ${connection.name} sets ${key} to '${value}'; it must be one of ${values.join(', ')}`)
+  }
+  return value as T
 }
 
 export function configValue (connection: Connection, key: string): ConfigVariable | undefined {

@@ -62,8 +62,28 @@ function lookup (resource: Resource, path: string[]): unknown {
   return node
 }
 
-function glob (pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's')
+/**
+ * A `*` wildcard match in linear time: the parts between stars must appear in order, the first at the start and the
+ * last at the end. (A regular expression of `.*` runs would backtrack exponentially on patterns like `*a*a*a*b`.)
+ */
+function glob (pattern: string): { test (text: string): boolean } {
+  const parts = pattern.split('*')
+  const first = parts[0]!
+  const last = parts[parts.length - 1]!
+  return {
+    test (text: string): boolean {
+      if (parts.length === 1) return text === pattern
+      if (text.length < first.length + last.length || !text.startsWith(first) || !text.endsWith(last)) return false
+      const end = text.length - last.length
+      let position = first.length
+      for (const part of parts.slice(1, -1)) {
+        const found = text.indexOf(part, position)
+        if (found === -1 || found + part.length > end) return false
+        position = found + part.length
+      }
+      return true
+    }
+  }
 }
 
 function compare (actual: unknown, operator: Operator, expected: string, path: string[]): boolean {
@@ -88,6 +108,9 @@ function compare (actual: unknown, operator: Operator, expected: string, path: s
   }
   return operator === '!=' ? candidates.every(matches) : candidates.some(matches)
 }
+
+/** How deep parentheses may nest: far beyond any real filter, well within the stack. */
+const MAX_NESTING = 64
 
 /** Compiles a filter; `fields` are the resource's top-level field names a filter may use. */
 export function compileFilter (filter: string | undefined, fields: ReadonlySet<string>): Predicate {
@@ -125,12 +148,15 @@ export function compileFilter (filter: string | undefined, fields: ReadonlySet<s
     const inner = parsePrimary()
     return (resource) => !inner(resource)
   }
+  let depth = 0
   const parsePrimary = (): Predicate => {
     const token = peek()
     if (!token) throw filterError('unexpected end of the filter')
     if (token.kind === 'paren' && token.text === '(') {
+      if (++depth > MAX_NESTING) throw filterError(`parentheses nest deeper than ${MAX_NESTING} levels (position ${token.at + 1})`)
       position++
       const inner = parseOr()
+      depth--
       if (peek()?.text !== ')') throw filterError(`missing ) for the ( at position ${token.at + 1}`)
       position++
       return inner

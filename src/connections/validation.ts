@@ -53,6 +53,10 @@ export class ConnectionValidator {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new InvalidArgumentError('The body must be a Connection JSON object', [{ field: 'connection', description: 'must be an object' }])
     }
+    const nul = nulCharacterAt(body, 'connection')
+    if (nul) {
+      throw new InvalidArgumentError(`Invalid Connection: ${nul} contains a NUL character (U+0000)`, [{ field: nul, description: 'must not contain U+0000' }])
+    }
     if (!this.#shape(body)) {
       const violations = violationsFromAjv(this.#shape.errors, 'connection', (name) =>
         `is not a field of Connection (Unknown name "${name}")`)
@@ -73,6 +77,19 @@ export class ConnectionValidator {
     ]
     if (violations.length) throw new InvalidArgumentError(`Invalid Connection: ${summarize(violations)}`, violations)
   }
+}
+
+/** The path of the first string (value or key) holding U+0000, which PostgreSQL text cannot store. */
+function nulCharacterAt (value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined
+  if (typeof value !== 'object' || value === null) return undefined
+  for (const [key, item] of Object.entries(value)) {
+    const at = Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`
+    if (key.includes('\u0000')) return at
+    const found = nulCharacterAt(item, at)
+    if (found) return found
+  }
+  return undefined
 }
 
 function connectorVersionViolations (spec: ConnectionSpec): FieldViolation[] {

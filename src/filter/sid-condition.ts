@@ -5,7 +5,8 @@
 import { InvalidArgumentError } from '../errors.js'
 import type { EntityDefinition } from '../entities/catalog.js'
 
-const SID_EQUALS = /^\s*\(?\s*sid\s*=\s*(?:'([^']*)'|"([^"]*)")\s*\)?\s*$/i
+// `\s*(?:\)\s*)?$` rather than `\s*\)?\s*$`: two adjacent `\s*` would backtrack quadratically over long blanks.
+const SID_EQUALS = /^\s*\(?\s*sid\s*=\s*(?:'([^']*)'|"([^"]*)")\s*(?:\)\s*)?$/i
 
 /** The SID a condition selects. */
 export function sidCondition (entity: EntityDefinition, conditions: string): string {

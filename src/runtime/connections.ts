@@ -1,8 +1,9 @@
 /**
  * Resolves the connection a runtime call names and runs calls against its upstream: admitted by the connection's
- * throttle (with a deadline and an upstream request budget), and surviving credential rotation — when Twilio
- * refuses the credentials, the secret is read again once and the call retried; while they stay refused the
- * connection's status is AUTHORIZATION_REQUIRED (with Twilio's description), and ACTIVE again once they work.
+ * throttle (with a deadline and an upstream request budget), and surviving credential rotation — when Twilio (or
+ * the connection's proxy) refuses the credentials, the secrets are read again once and the call retried; while
+ * Twilio keeps refusing them the connection's status is AUTHORIZATION_REQUIRED (with Twilio's description), and
+ * ACTIVE again once they work.
  */
 import type { Connection } from '../connections/connection.js'
 import type { ConnectionRegistry } from '../connections/registry.js'
@@ -10,7 +11,7 @@ import { FailedPreconditionError, NotFoundError } from '../errors.js'
 import { withCall } from '../throttle/call-allowance.js'
 import type { CallLimits, ConnectionThrottle } from '../throttle/throttle.js'
 import type { TwilioClients, UpstreamContext } from '../twilio/client.js'
-import { CredentialsRefusedError } from '../twilio/errors.js'
+import { CredentialsRefusedError, ProxyCredentialsRefusedError } from '../twilio/errors.js'
 
 export interface ConnectionRuntimeOptions {
   registry: ConnectionRegistry
@@ -49,8 +50,8 @@ export class ConnectionRuntime {
     try {
       result = await send(await this.options.clients.forConnection(connection))
     } catch (error) {
-      if (!(error instanceof CredentialsRefusedError)) throw error
-      // Perhaps rotated: read the secret again and try once more before failing.
+      if (!(error instanceof CredentialsRefusedError || error instanceof ProxyCredentialsRefusedError)) throw error
+      // Perhaps rotated (the auth token or the proxy password): read the secrets again and try once more.
       this.options.clients.invalidate(connection)
       try {
         result = await send(await this.options.clients.forConnection(connection))

@@ -1,8 +1,9 @@
 /**
  * Secret values cached in memory for a TTL, in front of any SecretStore: a connection on `versions/latest` picks
  * up a new version within the TTL (or at once after `invalidate`, which the runtime calls when Twilio refuses a
- * credential). When the backend is unavailable, values past their TTL keep serving for a bounded grace period;
- * a secret that is gone or refused is never served from the cache once the backend says so.
+ * credential). When the backend is unavailable, values past their TTL keep serving for a bounded grace period,
+ * asking the backend again at most every 10 seconds meanwhile; a secret that is gone is never served from the cache
+ * once the backend says so, nor one refused to the identity asking.
  */
 import { GatewayError } from '../errors.js'
 import type { SecretAccess, SecretStore } from './secret-store.js'
@@ -18,7 +19,15 @@ export interface SecretCacheOptions {
   onLookup?: (outcome: 'hit' | 'miss' | 'stale') => void
 }
 
-interface Entry { value: string, fetchedAt: number }
+interface Entry {
+  value: string
+  fetchedAt: number
+  /** While the backend is down, the stale value is served without asking it again until then. */
+  quietUntil?: number
+}
+
+/** After the backend failed, how long a stale value is served before it is asked again. */
+const OUTAGE_BACKOFF_MS = 10_000
 
 export class CachingSecretStore implements SecretStore {
   readonly #entries = new Map<string, Entry>()
@@ -34,32 +43,48 @@ export class CachingSecretStore implements SecretStore {
   }
 
   async access (versionName: string, as: SecretAccess = {}): Promise<string> {
-    const key = `${as.serviceAccount ?? ''}\n${versionName}`
+    const key = keyOf(versionName, as)
     const entry = this.#entries.get(key)
-    const age = entry ? this.#now() - entry.fetchedAt : Infinity
+    const now = this.#now()
+    const age = entry ? now - entry.fetchedAt : Infinity
     if (entry && age < this.#ttlMs) {
       this.options.onLookup?.('hit')
+      return entry.value
+    }
+    const servesStale = entry !== undefined && age < this.#ttlMs + this.#graceMs
+    if (servesStale && entry.quietUntil !== undefined && now < entry.quietUntil) {
+      this.options.onLookup?.('stale')
       return entry.value
     }
     // One read per key at a time: a burst of calls after expiry asks the backend once.
     let pending = this.#inFlight.get(key)
     if (!pending) {
-      pending = this.backend.access(versionName, as).then((value) => {
-        this.#entries.set(key, { value, fetchedAt: this.#now() })
+      const read: Promise<string> = this.backend.access(versionName, as).then((value) => {
+        // A read overtaken by `invalidate` must not put back the value it was asked to forget.
+        if (this.#inFlight.get(key) === read) this.#entries.set(key, { value, fetchedAt: this.#now() })
         return value
-      }).finally(() => this.#inFlight.delete(key))
-      this.#inFlight.set(key, pending)
+      }).finally(() => {
+        if (this.#inFlight.get(key) === read) this.#inFlight.delete(key)
+      })
+      pending = read
+      this.#inFlight.set(key, read)
     }
     try {
       const value = await pending
       this.options.onLookup?.('miss')
       return value
     } catch (error) {
-      if (entry && error instanceof GatewayError && error.code === 'UNAVAILABLE' && age < this.#ttlMs + this.#graceMs) {
+      if (servesStale && error instanceof GatewayError && error.code === 'UNAVAILABLE') {
+        entry.quietUntil = this.#now() + OUTAGE_BACKOFF_MS
         this.options.onLookup?.('stale')
         return entry.value
       }
-      if (error instanceof GatewayError && error.code !== 'UNAVAILABLE') this.#forget(versionName)
+      if (error instanceof GatewayError && error.code === 'PERMISSION_DENIED') {
+        // A refusal is about this identity only: other identities keep what they were allowed to read.
+        this.#entries.delete(key)
+      } else if (error instanceof GatewayError && error.code !== 'UNAVAILABLE') {
+        this.#forget(versionName)
+      }
       throw error
     }
   }
@@ -68,7 +93,14 @@ export class CachingSecretStore implements SecretStore {
     this.#forget(versionName)
   }
 
+  /** Drops the cached values of a version and the reads in flight for it (their answers may be the old value). */
   #forget (versionName: string): void {
-    for (const key of this.#entries.keys()) if (key.endsWith(`\n${versionName}`)) this.#entries.delete(key)
+    for (const map of [this.#entries, this.#inFlight]) {
+      for (const key of map.keys()) if (key.endsWith(`\n${versionName}`)) map.delete(key)
+    }
   }
+}
+
+function keyOf (versionName: string, as: SecretAccess): string {
+  return `${as.serviceAccount ?? ''}\n${versionName}`
 }

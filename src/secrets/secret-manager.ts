@@ -39,7 +39,9 @@ export class SecretManagerStore implements SecretStore {
 
   constructor (private readonly options: SecretManagerStoreOptions = {}) {
     const [host, port] = (options.endpoint ?? 'secretmanager.googleapis.com:443').split(':')
-    this.#identity = options.identity ?? new GoogleAuth({ scopes: SCOPES }).getClient()
+    // One resolution of the gateway's credentials, shared with the client library.
+    const auth = options.identity ? undefined : new GoogleAuth({ scopes: SCOPES })
+    this.#identity = options.identity ?? auth!.getClient()
     this.#client = new SecretManagerServiceClient({
       apiEndpoint: host,
       port: Number(port ?? 443),
@@ -47,7 +49,7 @@ export class SecretManagerStore implements SecretStore {
       // token of the identity it acts as instead.
       sslCreds: options.insecure ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(),
       // An explicit auth client spares the library a metadata-server lookup for the universe domain.
-      authClient: options.identity
+      ...(options.identity ? { authClient: options.identity } : { auth })
     })
   }
 
@@ -66,6 +68,10 @@ export class SecretManagerStore implements SecretStore {
     return client
   }
 
+  /**
+   * The bearer token of the identity a read acts as. A refusal (4xx) is PERMISSION_DENIED; an outage of the token
+   * service (5xx, 408, 429, no answer) is UNAVAILABLE, so the secret cache may keep serving within its grace period.
+   */
   async #token (as: SecretAccess): Promise<string> {
     const identity = await this.#identity
     const client = as.serviceAccount ? this.#impersonate(as.serviceAccount, identity) : identity
@@ -75,17 +81,32 @@ export class SecretManagerStore implements SecretStore {
       return token
     } catch (error) {
       const who = as.serviceAccount ? `act as the service account ${as.serviceAccount}` : 'obtain its own Google credentials'
-      throw new GatewayError('PERMISSION_DENIED', `The gateway cannot ${who}: ${(error as Error).message}`)
+      const status = (error as { response?: { status?: number } }).response?.status
+      const refused = status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429
+      throw new GatewayError(refused ? 'PERMISSION_DENIED' : 'UNAVAILABLE', `The gateway cannot ${who}: ${(error as Error).message}`)
     }
   }
 
   async access (versionName: string, as: SecretAccess = {}): Promise<string> {
     parseSecretVersion(versionName)
     const token = await this.#token(as)
+    const timeout = this.options.timeoutMs ?? 10_000
     try {
       const [version] = await this.#client.accessSecretVersion({ name: versionName }, {
-        timeout: this.options.timeoutMs ?? 10_000,
-        maxRetries: 1,
+        timeout,
+        // Up to three attempts while Secret Manager is unavailable, with short backoffs.
+        retry: {
+          retryCodes: [GRPC.UNAVAILABLE],
+          backoffSettings: {
+            maxRetries: 3,
+            initialRetryDelayMillis: 100,
+            retryDelayMultiplier: 3,
+            maxRetryDelayMillis: 1_000,
+            initialRpcTimeoutMillis: timeout,
+            rpcTimeoutMultiplier: 1,
+            maxRpcTimeoutMillis: timeout
+          }
+        },
         otherArgs: { headers: { authorization: `Bearer ${token}` } }
       })
       const data = version.payload?.data

@@ -80,7 +80,9 @@ export class TwilioClients {
    */
   async #secret (connection: Connection, versionName: string): Promise<string> {
     try {
-      return await this.options.secrets.access(versionName, { serviceAccount: connection.serviceAccount })
+      // A line break at the end is an accident of `echo … | gcloud secrets versions add` (Twilio tokens and proxy
+      // passwords have none): dropped, or Twilio would refuse the token.
+      return (await this.options.secrets.access(versionName, { serviceAccount: connection.serviceAccount })).replace(/[\r\n]+$/, '')
     } catch (error) {
       if (error instanceof GatewayError && ['NOT_FOUND', 'INVALID_ARGUMENT', 'PERMISSION_DENIED'].includes(error.code)) {
         throw new FailedPreconditionError(`Connection ${connection.name} cannot read its secret version ${versionName}: ${error.message}`)
@@ -89,11 +91,13 @@ export class TwilioClients {
     }
   }
 
-  /** Forgets the connection's client and cached secret, so the next call reads the secret again (rotation). */
+  /** Forgets the connection's client and cached secrets, so the next call reads them again (rotation). */
   invalidate (connection: Connection): void {
     this.#retire(connection.name)
-    const secretVersion = connection.authConfig?.userPassword?.password?.secretVersion
-    if (secretVersion) this.options.secrets.invalidate?.(secretVersion)
+    const settings = runtimeSettings(connection)
+    for (const secretVersion of [settings.passwordSecretVersion, settings.proxy?.passwordSecretVersion]) {
+      if (secretVersion) this.options.secrets.invalidate?.(secretVersion)
+    }
   }
 
   async forConnection (connection: Connection): Promise<UpstreamContext> {
@@ -127,8 +131,10 @@ export class TwilioClients {
     const client = twilio(settings.username, password, {
       accountSid: settings.accountSid,
       httpClient: transport as unknown as RequestClient,
-      // Region and edge rewrite Twilio's hostname; with another base URL they would mangle it.
-      ...(baseUrl ? {} : { region: settings.region, edge: settings.edge })
+      // Region and edge rewrite Twilio's hostname; with another base URL they would mangle it. An empty string (not
+      // undefined) keeps the SDK from taking TWILIO_REGION / TWILIO_EDGE from the gateway's own environment.
+      region: baseUrl ? '' : settings.region ?? '',
+      edge: baseUrl ? '' : settings.edge ?? ''
     })
     const context: UpstreamContext = { client, accountSid: settings.accountSid, connection: connection.name, log }
     this.#retire(connection.name)

@@ -24,6 +24,13 @@ export class CredentialsRefusedError extends GatewayError {
   }
 }
 
+/** The connection's proxy refused the gateway's proxy credentials (407): nothing was sent, 503 UNAVAILABLE. */
+export class ProxyCredentialsRefusedError extends GatewayError {
+  constructor (message: string) {
+    super('UNAVAILABLE', message)
+  }
+}
+
 interface TwilioErrorBody { status: number, code?: number, message?: string, moreInfo?: string, retryAfterMs?: number }
 
 function twilioErrorBody (error: unknown): TwilioErrorBody | undefined {
@@ -105,6 +112,9 @@ export function upstreamError (error: unknown, call: UpstreamCall): GatewayError
 
 function networkError (error: unknown, call: UpstreamCall): GatewayError {
   const code = networkCode(error) ?? 'UNKNOWN'
+  if (code === 'EPROXY' && (error as { status?: number }).status === 407) {
+    return new ProxyCredentialsRefusedError(`Twilio could not be reached (${code}: ${(error as Error).message}) while handling ${call.subject}`)
+  }
   // Proxy and TLS failures say what to fix; socket codes speak for themselves.
   const why = code === 'EPROXY' || isTlsFailure(code) ? `${code}: ${(error as Error).message}` : code
   return unavailable(call, `Twilio could not be reached (${why})`, [], !failedBeforeSending(code))

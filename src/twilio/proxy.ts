@@ -13,7 +13,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import http from 'node:http'
 import https from 'node:https'
-import type { Socket } from 'node:net'
+import { isIP, type Socket } from 'node:net'
 import tls from 'node:tls'
 
 export type ProxyAuthScheme = 'BASIC' | 'DIGEST' | 'NONE'
@@ -88,7 +88,7 @@ function connectOnce (proxy: ProxySettings, authority: string, authorization: st
       headers: { host: authority, ...(authorization ? { 'proxy-authorization': authorization } : {}) },
       agent: false,
       timeout: timeoutMs,
-      ...(proxy.ssl === 'ALWAYS' && ca ? { ca } : {})
+      ...(proxy.ssl === 'ALWAYS' && ca ? { ca: [...tls.rootCertificates, ...ca] } : {})
     })
     request.once('connect', (response, socket) => {
       if (response.statusCode === 200) {
@@ -124,7 +124,14 @@ export async function openTunnel (proxy: ProxySettings, host: string, port: numb
 /** TLS to `servername` over an open tunnel, resolved once the handshake is done. */
 export function startTls (socket: Socket, servername: string, ca: string[] | undefined): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
-    const secure = tls.connect({ socket, servername, ALPNProtocols: ['http/1.1'], ...(ca ? { ca: [...tls.rootCertificates, ...ca] } : {}) })
+    // SNI carries host names only (RFC 6066): an IP address is checked against the certificate but not sent.
+    const secure = tls.connect({
+      socket,
+      host: servername,
+      ...(isIP(servername) ? {} : { servername }),
+      ALPNProtocols: ['http/1.1'],
+      ...(ca ? { ca: [...tls.rootCertificates, ...ca] } : {})
+    })
     secure.once('secureConnect', () => resolve(secure))
     secure.once('error', reject)
   })

@@ -3,7 +3,7 @@
  * any method is retried, after at least its `Retry-After`. A 5xx or a network failure after the request may have
  * been sent is retried only for GET (Get, List) and DELETE, which are safe to repeat; a POST (create or update)
  * never is, because it may have taken effect. Failures before anything was sent (connection refused, DNS) are
- * retried for every method. Delays are exponential with full jitter, and a retry that would end past the call's
+ * retried for every method; TLS failures and a proxy's refusals never are. Delays are exponential with full jitter, and a retry that would end past the call's
  * deadline is not made.
  */
 
@@ -21,12 +21,15 @@ export interface RetryOptions {
 /** What came of one attempt. */
 export type AttemptOutcome =
   | { kind: 'answer', status: number, retryAfterMs?: number }
-  | { kind: 'failure', code: string | undefined }
+  | { kind: 'failure', code: string | undefined, proxyStatus?: number }
+
+/** A proxy's own refusals (bad proxy credentials, a forbidden destination): no retry cures them. */
+const PROXY_REFUSALS = new Set([403, 407])
 
 /** Failures before the request left for Twilio: nothing can have happened upstream. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'EPROXY'])
 /** TLS failures: not sent either, and no retry cures them (a certificate or configuration problem). */
-const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|HOSTNAME/
+const TLS_FAILURE = /CERT|TLS|SSL|SELF_SIGNED|HOSTNAME|UNABLE_TO_(GET|VERIFY|DECRYPT|DECODE)|SIGNATURE|ISSUER|CHAIN|INVALID_(CA|PURPOSE|NON_CA)|PATH_LENGTH|CRL/
 
 /** Whether a network failure happened before the request left for Twilio. */
 export function failedBeforeSending (code: string | undefined): boolean {
@@ -80,7 +83,7 @@ export class RetryPolicy {
       } else if (outcome.status >= 500 && repeatable) {
         reason = '5xx'
       }
-    } else if (!isTlsFailure(outcome.code) && (repeatable || failedBeforeSending(outcome.code))) {
+    } else if (!isTlsFailure(outcome.code) && !PROXY_REFUSALS.has(outcome.proxyStatus ?? 0) && (repeatable || failedBeforeSending(outcome.code))) {
       reason = 'network'
     }
     if (!reason) return undefined

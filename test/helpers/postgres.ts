@@ -14,12 +14,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { accessSync, chownSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
+import { accessSync, chownSync, constants, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import pg from 'pg'
 import { inject } from 'vitest'
 import { freePort } from './process.js'
+import { serverAccount, serverDirectory } from './unprivileged.js'
 
 /** What the global setup provides to the test files. */
 export interface ProvidedPostgres {
@@ -38,31 +38,6 @@ declare module 'vitest' {
 }
 
 const REQUIRED_BINARIES = ['initdb', 'pg_ctl', 'postgres'] as const
-/** The unprivileged account the server runs as when the tests run as root: `nobody` (65534 on Debian). */
-function nobody (): { uid: number, gid: number } {
-  const id = (flag: string): number => {
-    const result = spawnSync('id', [flag, 'nobody'], { encoding: 'utf8' })
-    const value = Number(result.stdout.trim())
-    return result.status === 0 && Number.isInteger(value) ? value : 65534
-  }
-  return { uid: id('-u'), gid: id('-g') }
-}
-
-/** Whether every directory from `/` to `path` lets others through (so `nobody` can reach what is below). */
-function traversableByOthers (path: string): boolean {
-  let current = path
-  for (;;) {
-    try {
-      if ((statSync(current).mode & 0o001) === 0) return false
-    } catch {
-      return false
-    }
-    const parent = dirname(current)
-    if (parent === current) return true
-    current = parent
-  }
-}
-
 function hasBinaries (dir: string): boolean {
   return REQUIRED_BINARIES.every((name) => {
     try {
@@ -160,11 +135,8 @@ async function waitUntilAccepting (url: string, timeoutMs: number): Promise<void
 
 /** Starts a throw-away PostgreSQL server from the binaries in `bin`. */
 export async function startPostgresServer (bin: string): Promise<PostgresServer> {
-  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0
-  const asUser = asRoot ? nobody() : undefined
-  // As root, the server's directory must be reachable by nobody: the temporary directory unless it is private.
-  const parent = asRoot && !traversableByOthers(tmpdir()) ? '/tmp' : tmpdir()
-  const dir = mkdtempSync(join(parent, 'gateway-test-pg-')) // mode 0700
+  const asUser = serverAccount()
+  const dir = serverDirectory('gateway-test-pg-', asUser) // mode 0700
   if (asUser) chownSync(dir, asUser.uid, asUser.gid)
   const dataDir = join(dir, 'data')
   const logFile = join(dir, 'server.log')

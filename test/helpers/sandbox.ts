@@ -14,6 +14,7 @@ export const TEST_AUTH_TOKEN = '5a9d2c7e1f4b8a3d6c0e9f2b7a1d4c8e'
 export interface TestSandbox {
   /** `http://127.0.0.1:<port>`, what a Twilio client uses instead of `https://api.twilio.com`. */
   baseUrl: string
+  port: number
   accountSid: string
   authToken: string
   /** The seeded subaccount of the main account (its own SID and auth token). */
@@ -28,6 +29,7 @@ export interface TestSandbox {
   close: () => Promise<void>
 }
 
+/** A sandbox on 127.0.0.1; with `options.https`, over TLS (`baseUrl` is then `https://127.0.0.1:<port>`). */
 export async function startSandbox (options: Partial<SandboxOptions> = {}): Promise<TestSandbox> {
   const app = await buildSandbox({ authToken: TEST_AUTH_TOKEN, accountSid: SANDBOX_ACCOUNT_SID, ...options })
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -39,7 +41,8 @@ export async function startSandbox (options: Partial<SandboxOptions> = {}): Prom
   const [apiKey] = credentials.apiKeys
   if (subaccount === undefined || apiKey === undefined) throw new Error('the sandbox has no subaccount or no API key')
   return {
-    baseUrl: `http://127.0.0.1:${address.port}`,
+    baseUrl: `${options.https ? 'https' : 'http'}://127.0.0.1:${address.port}`,
+    port: address.port,
     accountSid: credentials.accountSid,
     authToken: credentials.authToken,
     subaccount,

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# What `npm test` needs beside node_modules: PostgreSQL's binaries (the store and cluster suites start their own
+# throw-away server from them) and squid (the proxy suites start their own squid). Installed from Debian's packages
+# when missing and run as root — without creating or starting any system service; otherwise named, with the command
+# that installs them. PG_BIN and SQUID point at binaries installed elsewhere.
+set -euo pipefail
+
+missing=()
+if [ -z "${PG_BIN:-}" ] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then missing+=(postgresql); fi
+if [ -z "${SQUID:-}" ] && ! command -v squid >/dev/null && [ ! -x /usr/sbin/squid ]; then missing+=(squid-openssl); fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "The tests need ${missing[*]}: install with  sudo apt-get install -y ${missing[*]}  (or set PG_BIN / SQUID)" >&2
+  exit 1
+fi
+
+echo "Installing ${missing[*]} for the tests (no service is created or started)"
+export DEBIAN_FRONTEND=noninteractive
+# Refuse service starts while installing (exit 101 = "action forbidden"), unless a policy is already in place.
+policy_created=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+  policy_created=1
+fi
+trap 'if [ -n "$policy_created" ]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
+apt-get update
+if [[ " ${missing[*]} " == *' postgresql '* ]]; then
+  apt-get install -y --no-install-recommends postgresql-common
+  # No "main" cluster: nothing is created, so nothing can be left running.
+  sed -ri 's/^#?\s*create_main_cluster\s*=.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf
+fi
+apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold "${missing[@]}"
