@@ -68,13 +68,13 @@ export function formEncode (values: Record<string, unknown> | undefined): string
  * Network failures with the codes of Node's own sockets, so callers can tell "not sent" from "outcome unknown";
  * a proxy's refusal keeps its status (a 407 means the proxy password is wrong).
  */
-function transportError (error: unknown): Error & { code?: string, status?: number } {
+function transportError (error: unknown): Error & { code?: string, proxyStatus?: number } {
   const failure = error as Error & { code?: string, cause?: { code?: string } }
   const code = failure.code === 'UND_ERR_SOCKET' ? 'ECONNRESET'
     : ['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', 'ABORT_ERR'].includes(failure.code ?? '') || failure.name === 'TimeoutError' ? 'ETIMEDOUT'
       : failure.cause?.code ?? failure.code
   const proxyError = [error, failure.cause].find((item) => item instanceof ProxyError)
-  return Object.assign(new Error(failure.message), { code, ...(proxyError ? { status: proxyError.status } : {}) })
+  return Object.assign(new Error(failure.message), { code, ...(proxyError ? { proxyStatus: proxyError.status } : {}) })
 }
 
 /** Whether a forwarding proxy's answer is its own (it says so, or it is not Twilio's JSON), not Twilio's. */
@@ -125,17 +125,17 @@ export class UpstreamTransport {
           (attempt > 1 ? ` again (attempt ${attempt})` : ''))
       }
       const release = await this.options.concurrency.acquire(this.options.accountSid, remainingMs())
-      let attemptResult: { response: SdkResponse } | { failure: Error & { code?: string, status?: number } }
+      let attemptResult: { response: SdkResponse } | { failure: Error & { code?: string, proxyStatus?: number } }
       try {
         attemptResult = { response: await this.#attempt(url, method, headers, body, Math.ceil(Math.min(timeoutMs, remainingMs()))) }
       } catch (error) {
-        attemptResult = { failure: error as Error & { code?: string, status?: number } }
+        attemptResult = { failure: error as Error & { code?: string, proxyStatus?: number } }
       } finally {
         release()
       }
       const outcome: AttemptOutcome = 'response' in attemptResult
         ? { kind: 'answer', status: attemptResult.response.statusCode, retryAfterMs: retryAfterMs(attemptResult.response.headers['retry-after']) }
-        : { kind: 'failure', code: attemptResult.failure.code, proxyStatus: attemptResult.failure.status }
+        : { kind: 'failure', code: attemptResult.failure.code, proxyStatus: attemptResult.failure.proxyStatus }
       // A DELETE repeated after one that may have acted: "not found" means the first one did it.
       if ('response' in attemptResult && method === 'DELETE' && mayHaveActed && attemptResult.response.statusCode === 404) {
         return { statusCode: 204, body: '', headers: attemptResult.response.headers }
