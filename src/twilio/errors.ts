@@ -95,7 +95,7 @@ export function upstreamError (error: unknown, call: UpstreamCall): GatewayError
 
 function networkError (error: unknown, call: UpstreamCall): GatewayError {
   const code = networkCode(error) ?? 'UNKNOWN'
-  if (code === 'EPROXY' && (error as { status?: number }).status === 407) {
+  if (code === 'EPROXY' && (error as { proxyStatus?: number }).proxyStatus === 407) {
     return new ProxyCredentialsRefusedError(`Twilio could not be reached (${code}: ${(error as Error).message}) while handling ${call.subject}`)
   }
   const notSent = NOT_SENT.has(code) || TLS_FAILURE.test(code)

@@ -53,7 +53,9 @@ function transportError (error: unknown): Error {
   const code = failure.code === 'UND_ERR_SOCKET' ? 'ECONNRESET'
     : ['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_ABORTED', 'ABORT_ERR'].includes(failure.code ?? '') || failure.name === 'TimeoutError' ? 'ETIMEDOUT'
       : failure.cause?.code ?? failure.code
-  return Object.assign(new Error(failure.message), { code })
+  // A proxy's refusal keeps its status: a 407 means the proxy password is wrong (read it again).
+  const proxyError = [error, failure.cause].find((item) => item instanceof ProxyError)
+  return Object.assign(new Error(failure.message), { code, ...(proxyError ? { proxyStatus: proxyError.status } : {}) })
 }
 
 /** Whether a forwarding proxy's answer is its own (it says so, or it is not Twilio's JSON), not Twilio's. */

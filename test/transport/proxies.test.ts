@@ -8,6 +8,8 @@
  */
 import type { TLSSocket } from 'node:tls'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { CachingSecretStore } from '../../src/secrets/cache.js'
+import { MemorySecretStore } from '../../src/secrets/secret-store.js'
 import { expectRpcError } from '../api/v2/support.js'
 import { startGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
 import { freePort } from '../helpers/process.js'
@@ -381,6 +383,40 @@ describe('the proxy password', () => {
     // … and a right one again: it works again, without any change to the connection.
     gateway.secrets.addVersion(secret, squid.password)
     expectMessage(await call('GET', entityPath(id, 'Messages', SEEDED_MESSAGE)))
+  })
+
+  it('a cached password the proxy refuses (407) is read again at once: a rotated password works at the next call, long before the cache expires', async () => {
+    const squid = squids.BASIC
+    const store = new MemorySecretStore()
+    const secret = 'projects/transport/secrets/cached-proxy-password'
+    store.addVersion(secret, 'stale-proxy-password')
+    const id = 'cached-proxy-password'
+    const cached = await startGateway({
+      connections: [twilioConnection({
+        id,
+        username: tlsSandbox.accountSid,
+        secretVersion: store.addVersion('projects/transport/secrets/twilio-token', tlsSandbox.authToken),
+        accountSid: tlsSandbox.accountSid,
+        proxy: { squid, ssl: 'TUNNEL', scheme: 'BASIC', user: squid.user, passwordVersion: `${secret}/versions/latest` }
+      })],
+      config: {
+        secrets: new CachingSecretStore(store, { ttlMs: 3_600_000 }),
+        twilioApiBaseUrl: tlsSandbox.baseUrl,
+        upstreamCa: [pki.ca.cert],
+        upstreamTimeoutMs: 10_000
+      }
+    })
+    try {
+      const refused = await cached.call('GET', entityPath(id, 'Messages', SEEDED_MESSAGE))
+      answers.push(refused)
+      expect(expectRpcError(refused, 503, 'UNAVAILABLE').message).toMatch(/407/)
+      store.addVersion(secret, squid.password)
+      const answered = await cached.call('GET', entityPath(id, 'Messages', SEEDED_MESSAGE))
+      answers.push(answered)
+      expectMessage(answered)
+    } finally {
+      await cached.close()
+    }
   })
 
   it('a proxy_password secret version that does not exist: 400 FAILED_PRECONDITION naming the version', async () => {
