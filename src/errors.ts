@@ -39,8 +39,11 @@ export function errorInfoDetail (reason: string, domain: string, metadata: Recor
   return { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain, metadata }
 }
 
+/** `retryDelay` is a google.protobuf.Duration in its JSON form: whole seconds, or exactly 3 fractional digits. */
 export function retryInfoDetail (seconds: number): ErrorDetail {
-  return { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${seconds}s` }
+  const millis = Math.round(seconds * 1000)
+  const text = millis % 1000 === 0 ? String(millis / 1000) : (millis / 1000).toFixed(3)
+  return { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${text}s` }
 }
 
 export interface GatewayErrorOptions {

@@ -142,7 +142,11 @@ async function main (): Promise<void> {
       app.log.warn(`calls still in flight after ${config.shutdownTimeoutSeconds} s: closing their connections`)
       app.server.closeAllConnections()
     }, config.shutdownTimeoutSeconds * 1000)
+    // Keep-alive connections left idle by calls that finish are closed at once: a client (a load balancer) keeping
+    // one open would otherwise hold the shutdown until the timeout.
+    const idle = setInterval(() => app.server.closeIdleConnections(), 100)
     await app.close()
+    clearInterval(idle)
     clearTimeout(force)
     await sandbox?.close()
     await membership.stop()

@@ -7,8 +7,9 @@
  * UPSTREAM_OUTCOME_UNKNOWN, and the call is never sent again.
  *
  * Only answers that must not be repeated are stored: a success, and a failure whose outcome is unknown (a timeout
- * or a reset after sending). A call that certainly did nothing (refused by the throttle, rejected by Twilio as
- * invalid, never sent) frees its key, so the same request may be tried again.
+ * or a reset after sending), which later calls with the key get as 409 ABORTED, reason UPSTREAM_OUTCOME_UNKNOWN. A
+ * call that certainly did nothing (refused by the throttle, rejected by Twilio as invalid, never sent) frees its key,
+ * so the same request may be tried again.
  */
 import { createHash } from 'node:crypto'
 import { setTimeout as delay } from 'node:timers/promises'
@@ -57,9 +58,14 @@ function aborted (message: string, reason: string, metadata: Record<string, stri
   ], retryAfterSeconds === undefined ? {} : { retryAfterSeconds })
 }
 
-function replay<T> (answer: StoredAnswer): T {
+function replay<T> (answer: StoredAnswer, key: string): T {
   if (answer.ok) return answer.body as T
   const { code, message, details, httpStatus, retryAfterSeconds } = answer.error
+  // The first call's outcome is unknown: its repeats are told so (409), never a 504 that invites another try.
+  if (details.some((detail) => detail.reason === OUTCOME_UNKNOWN)) {
+    throw aborted(`The call first made with idempotency key ${key} may or may not have taken effect at Twilio (${message}); ` +
+      'it is not sent again. Check Twilio before making it with a new key.', OUTCOME_UNKNOWN, { key })
+  }
   throw new GatewayError(code, message, details, { httpStatus, ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }) })
 }
 
@@ -96,9 +102,9 @@ export class IdempotentCalls {
         throw aborted(`The idempotency key ${key} was already used with a different request; use a new key for a new request`,
           'IDEMPOTENCY_KEY_REUSED', { key })
       }
-      if (held.answer) return { value: replay<T>(held.answer), replayed: true }
+      if (held.answer) return { value: replay<T>(held.answer, key), replayed: true }
       const answer = await this.#awaitAnswer(scope, key, held.owner, waitUntil)
-      if (answer) return { value: replay<T>(answer), replayed: true }
+      if (answer) return { value: replay<T>(answer, key), replayed: true }
       // The first call freed the key (it certainly did nothing): this one runs.
     }
   }

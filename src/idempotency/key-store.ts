@@ -77,7 +77,9 @@ export class DatabaseIdempotencyKeyStore implements IdempotencyKeyStore {
 
   constructor (private readonly pool: pg.Pool, private readonly ttlMs = IDEMPOTENCY_TTL_MS) {}
 
-  async claim (scope: string, key: string, fingerprint: string, owner: string, now: number): Promise<KeyRecord | undefined> {
+  async claim (scope: string, key: string, fingerprint: string, owner: string, clockNow: number): Promise<KeyRecord | undefined> {
+    // The system clock has fractions of a millisecond; created_at_ms is a bigint.
+    const now = Math.floor(clockNow)
     await this.#purge(now)
     await this.pool.query('DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at_ms <= $3', [scope, key, now - this.ttlMs])
     const { rowCount } = await this.pool.query(
@@ -89,7 +91,7 @@ export class DatabaseIdempotencyKeyStore implements IdempotencyKeyStore {
   async read (scope: string, key: string, now: number): Promise<KeyRecord | undefined> {
     const { rows } = await this.pool.query<Row>(
       'SELECT fingerprint, owner, answer FROM idempotency_keys WHERE scope = $1 AND key = $2 AND created_at_ms > $3',
-      [scope, key, now - this.ttlMs])
+      [scope, key, Math.floor(now) - this.ttlMs])
     const row = rows[0]
     return row && { fingerprint: row.fingerprint, owner: row.owner, ...(row.answer ? { answer: row.answer } : {}) }
   }
