@@ -23,7 +23,7 @@ import { AccountConcurrency } from '../src/twilio/concurrency.js'
 import { RetryPolicy } from '../src/twilio/retry.js'
 import { UpstreamTransport } from '../src/twilio/transport.js'
 import { closedLoop, openLoop, requester, type LoadResult, type Target } from './load.js'
-import { ROOT, freePort, rssMb, rssSampler, startNode, type Running } from './processes.js'
+import { ROOT, cpuMs, freePort, rssMb, rssSampler, startNode, type Running } from './processes.js'
 
 const ACCOUNT_SID = 'AC5f3e8b2a9c1d4e7f6a0b3c8d2e9f1a47'
 const AUTH_TOKEN = 'bench-sandbox-auth-token-0123456789abcdef'
@@ -171,7 +171,10 @@ function sdkCall (client: ReturnType<typeof twilio>, operation: Operation['name'
 
 const round = (value: number, digits = 2): number => Number(value.toFixed(digits))
 
-async function passThrough (sandbox: Running, gateway: Running, connection: string, sid: string): Promise<Record<string, Record<string, Throughput>>> {
+/** CPU time (all threads) the gateway and the sandbox spent per call through the gateway, in µs. */
+type CpuPerCall = Record<string, { gatewayUsPerCall: number, sandboxUsPerCall: number }>
+
+async function passThrough (sandbox: Running, gateway: Running, connection: string, sid: string, cpu: CpuPerCall): Promise<Record<string, Record<string, Throughput>>> {
   const sdk = sdkClients(sandbox)
   const results: Record<string, Record<string, Throughput>> = {}
   for (const operation of operations(sandbox, gateway, connection, sid)) {
@@ -183,7 +186,13 @@ async function passThrough (sandbox: Running, gateway: Running, connection: stri
       row[label] = fromLoad(await closedLoop(sdkCall(client, operation.name, sid), CONCURRENCY, SECONDS))
     }
     row.httpToSandbox = await cannon(operation.sandbox)
+    const cpuBefore = [cpuMs(gateway.child.pid!), cpuMs(sandbox.child.pid!)] as const
     row.gateway = await cannon(operation.gateway)
+    const answered = row.gateway.perSecond * SECONDS
+    cpu[operation.name] = {
+      gatewayUsPerCall: Math.round((cpuMs(gateway.child.pid!) - cpuBefore[0]) * 1000 / answered),
+      sandboxUsPerCall: Math.round((cpuMs(sandbox.child.pid!) - cpuBefore[1]) * 1000 / answered)
+    }
     results[operation.name] = row
   }
   return results
@@ -211,14 +220,16 @@ async function addedLatency (sandbox: Running, gateway: Running, connection: str
   return results
 }
 
-async function throttle (sandbox: Running, sid: string): Promise<{ reject: Throughput & { statuses: Record<string, number> }, accuracy: Record<string, number> }> {
+async function throttle (sandbox: Running, sid: string): Promise<{ reject: Throughput & { statuses: Record<string, number>, gatewayUsPerCall: number }, accuracy: Record<string, number> }> {
   const gateway = await startGateway('throttled', sandbox, 25)
   const rejecting = await createConnection(gateway, 'flooded', 2)
   console.error('reject path…')
   const target = { origin: gateway.baseUrl, path: `${rejecting}/entityTypes/Messages/entities/${sid}`, headers: adminHeaders }
   await cannon(target, 2, 64)
+  const cpuBefore = cpuMs(gateway.child.pid!)
   const reject = await cannon(target, SECONDS, 64)
   reject.perSecond = (reject.statuses['429'] ?? 0) / SECONDS
+  const rejectCpuUs = Math.round((cpuMs(gateway.child.pid!) - cpuBefore) * 1000 / (reject.perSecond * SECONDS))
 
   console.error('throttle accuracy…')
   const measured = await createConnection(gateway, 'measured', 2)
@@ -231,7 +242,7 @@ async function throttle (sandbox: Running, sid: string): Promise<{ reject: Throu
   const expected = limit + limit * offered.seconds
   await gateway.stop()
   return {
-    reject,
+    reject: { ...reject, gatewayUsPerCall: rejectCpuUs },
     accuracy: { limitPerSecond: limit, offered: offered.requests, seconds: round(offered.seconds, 3), admitted, rejected: offered.statuses['429'] ?? 0, expected: round(expected, 1), errorPercent: round((admitted - expected) / expected * 100) }
   }
 }
@@ -282,7 +293,8 @@ async function main (): Promise<void> {
   const sid = firstPage.messages[0]!.sid
 
   const latency = await addedLatency(sandbox, gateway, connection, sid)
-  const throughput = await passThrough(sandbox, gateway, connection, sid)
+  const cpu: CpuPerCall = {}
+  const throughput = await passThrough(sandbox, gateway, connection, sid, cpu)
   await gateway.stop()
   const { reject, accuracy } = await throttle(sandbox, sid)
   await sandbox.stop()
@@ -299,7 +311,7 @@ async function main (): Promise<void> {
     { target: 'admitted within ±2% of expected', measured: `${accuracy.errorPercent}%`, met: Math.abs(accuracy.errorPercent!) <= 2 },
     { target: '100,000-row walk: gateway RSS growth < 50 MB', measured: `${walked.rssGrowthMb} MB`, met: walked.rssGrowthMb! < 50 }
   ]
-  const report = { startedAt, machine: machine(), settings: { seconds: SECONDS, concurrency: CONCURRENCY, latencyRate: LATENCY_RATE, logLevel: 'info' }, targets, latency, throughput, reject, accuracy, walk: walked }
+  const report = { startedAt, machine: machine(), settings: { seconds: SECONDS, concurrency: CONCURRENCY, latencyRate: LATENCY_RATE, logLevel: 'info' }, targets, latency, throughput, cpu, reject, accuracy, walk: walked }
 
   const markdown = [
     '# Benchmark report',
@@ -323,9 +335,13 @@ async function main (): Promise<void> {
     table(['operation', 'SDK (default HTTP) → sandbox', 'SDK (undici transport) → sandbox', 'HTTP → sandbox', 'HTTP → gateway → sandbox'],
       Object.entries(throughput).map(([name, row]) => [name, ...(['sdkDefault', 'sdkUndici', 'httpToSandbox', 'gateway'] as const).map((key) => `${rate(row[key]!.perSecond)}/s (${ms(row[key]!.p50Ms)} / ${ms(row[key]!.p99Ms)})`)])),
     '',
+    'CPU time per call through the gateway (all threads of each process, during the gateway runs above):',
+    '',
+    table(['operation', 'gateway µs/call', 'sandbox µs/call'], Object.entries(cpu).map(([name, row]) => [name, row.gatewayUsPerCall, row.sandboxUsPerCall])),
+    '',
     '## Throttle',
     '',
-    `Reject path (25 per node × 2 nodes, 64 connections flooding one connection): ${rate(reject.perSecond)} rejections/s, p50 ${ms(reject.p50Ms)} ms, p99 ${ms(reject.p99Ms)} ms (statuses ${JSON.stringify(reject.statuses)}).`,
+    `Reject path (25 per node × 2 nodes, 64 connections flooding one connection): ${rate(reject.perSecond)} rejections/s, p50 ${ms(reject.p50Ms)} ms, p99 ${ms(reject.p99Ms)} ms (statuses ${JSON.stringify(reject.statuses)}); the gateway spent ${reject.gatewayUsPerCall} µs of CPU per rejection.`,
     '',
     `Accuracy (4× the limit, open loop, ${accuracy.seconds} s): offered ${accuracy.offered}, admitted ${accuracy.admitted}, expected ${accuracy.expected} (one second's burst + ${accuracy.limitPerSecond}/s × elapsed), error ${accuracy.errorPercent}%.`,
     '',

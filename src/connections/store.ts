@@ -43,6 +43,15 @@ export function parentOf (name: string): string {
   return name.split('/connections/')[0]!
 }
 
+/** Freezes an object and everything in it. */
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const item of Object.values(value)) deepFreeze(item)
+  }
+  return value
+}
+
 export class ConnectionStore implements ConnectionRegistry {
   readonly #cache = new Map<string, Connection>()
 
@@ -59,12 +68,12 @@ export class ConnectionStore implements ConnectionRegistry {
   async #loadAll (): Promise<void> {
     const { rows } = await this.pool.query<Row>('SELECT * FROM connections')
     this.#cache.clear()
-    for (const row of rows) this.#cache.set(row.name, fromRow(row).connection)
+    for (const row of rows) this.#cache.set(row.name, deepFreeze(fromRow(row).connection))
   }
 
   async #refresh (name: string): Promise<void> {
     const stored = await this.read(name)
-    if (stored) this.#cache.set(name, stored.connection)
+    if (stored) this.#cache.set(name, deepFreeze(stored.connection))
     else this.#cache.delete(name)
   }
 
@@ -72,10 +81,9 @@ export class ConnectionStore implements ConnectionRegistry {
     return this.#cache.has(name)
   }
 
-  /** The runtime's view: from the cache. */
+  /** The runtime's view: from the cache, frozen (shared by every call, so nobody may change it). */
   async get (name: string): Promise<Connection | undefined> {
-    const found = this.#cache.get(name)
-    return found && structuredClone(found)
+    return this.#cache.get(name)
   }
 
   /** Records the connection's status as the runtime finds it; not a user change, so the revision stays. */

@@ -17,19 +17,41 @@ export function isoTimestamp (date: Date): string {
   return date.toISOString().replace('.000Z', 'Z')
 }
 
-function convert (property: PropertySchema, value: unknown): unknown {
+type Kind = 'date-time' | 'number' | 'as-is'
+
+/** How one field is read from a Twilio record: its snake_case and camelCase names, and how its value converts. */
+interface FieldPlan { field: string, snake: string, camel: string, kind: Kind }
+
+function convert (kind: Kind, value: unknown): unknown {
   if (value === null || value === undefined) return null
-  if (property.format === 'date-time') {
+  if (kind === 'date-time') {
     const date = value instanceof Date ? value : new Date(String(value))
     return Number.isNaN(date.getTime()) ? null : isoTimestamp(date)
   }
-  const types = typesOf(property)
-  if ((types.includes('integer') || types.includes('number')) && typeof value === 'string') {
+  if (kind === 'number' && typeof value === 'string') {
     if (value.trim() === '') return null
     const number = Number(value)
     return Number.isNaN(number) ? null : number
   }
   return value
+}
+
+/** Field plans per schema, worked out once (entity schemas live as long as the process). */
+const plans = new WeakMap<Record<string, PropertySchema>, FieldPlan[]>()
+
+function planOf (properties: Record<string, PropertySchema>): FieldPlan[] {
+  let plan = plans.get(properties)
+  if (!plan) {
+    plan = Object.entries(properties).map(([field, property]) => {
+      const snake = property['x-twilio-name'] ?? field
+      const types = typesOf(property)
+      const kind: Kind = property.format === 'date-time' ? 'date-time'
+        : types.includes('integer') || types.includes('number') ? 'number' : 'as-is'
+      return { field, snake, camel: camelCase(snake), kind }
+    })
+    plans.set(properties, plan)
+  }
+  return plan
 }
 
 /**
@@ -38,9 +60,8 @@ function convert (property: PropertySchema, value: unknown): unknown {
  */
 export function toFields (properties: Record<string, PropertySchema>, record: Record<string, unknown>): Fields {
   const fields: Fields = {}
-  for (const [field, property] of Object.entries(properties)) {
-    const twilioName = property['x-twilio-name'] ?? field
-    fields[field] = convert(property, twilioName in record ? record[twilioName] : record[camelCase(twilioName)])
+  for (const { field, snake, camel, kind } of planOf(properties)) {
+    fields[field] = convert(kind, snake in record ? record[snake] : record[camel])
   }
   return fields
 }

@@ -8,7 +8,7 @@
 import type { Connection } from '../connections/connection.js'
 import type { ConnectionRegistry } from '../connections/registry.js'
 import { FailedPreconditionError, NotFoundError } from '../errors.js'
-import { withCall } from '../throttle/call-allowance.js'
+import type { CallAllowance } from '../throttle/call-allowance.js'
 import type { CallLimits, ConnectionThrottle } from '../throttle/throttle.js'
 import type { TwilioClients, UpstreamContext } from '../twilio/client.js'
 import { CredentialsRefusedError, ProxyCredentialsRefusedError } from '../twilio/errors.js'
@@ -41,20 +41,23 @@ export class ConnectionRuntime {
       throw new FailedPreconditionError(`Connection ${name} is suspended; resume it to call Twilio through it`)
     }
     const allowance = this.options.throttle.admit(connection, { ...this.options.limits, ...limits })
-    return withCall(allowance, () => this.runFor(connection, send))
+    return this.runFor(connection, send, allowance)
   }
 
-  /** Runs `send` for a connection as given (also one not stored yet, when it is being created). */
-  async runFor<T> (connection: Connection, send: (upstream: UpstreamContext) => Promise<T>): Promise<T> {
+  /**
+   * Runs `send` for a connection as given (also one not stored yet, when it is being created); its upstream requests
+   * are charged to `call` when there is one (status probes have none).
+   */
+  async runFor<T> (connection: Connection, send: (upstream: UpstreamContext) => Promise<T>, call?: CallAllowance): Promise<T> {
     let result: T
     try {
-      result = await send(await this.options.clients.forConnection(connection))
+      result = await send(await this.options.clients.forConnection(connection, call))
     } catch (error) {
       if (!(error instanceof CredentialsRefusedError || error instanceof ProxyCredentialsRefusedError)) throw error
       // Perhaps rotated (the auth token or the proxy password): read the secrets again and try once more.
       this.options.clients.invalidate(connection)
       try {
-        result = await send(await this.options.clients.forConnection(connection))
+        result = await send(await this.options.clients.forConnection(connection, call))
       } catch (retryError) {
         if (retryError instanceof CredentialsRefusedError) await this.#record(connection, 'AUTHORIZATION_REQUIRED', retryError.message)
         throw retryError

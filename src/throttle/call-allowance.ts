@@ -2,9 +2,9 @@
  * What one runtime call may spend upstream: a deadline, a number of upstream requests (its budget), and a throttle
  * token for each request. The throttle admits a call by taking its first token; every further upstream request of
  * the call (another page, a retry, one row of a bulk change) pays its own token, waiting for it within the deadline.
- * The transport finds the call it works for through `currentCall()` (async context), so adapters need not pass it.
+ * The call's Twilio client carries it to the transport (see TwilioClients.forConnection), so adapters need not pass
+ * it. (Not AsyncLocalStorage: on Node 20 its promise hooks cost more than the rest of a pass-through call.)
  */
-import { AsyncLocalStorage } from 'node:async_hooks'
 import { setTimeout as delay } from 'node:timers/promises'
 import { FailedPreconditionError } from '../errors.js'
 import type { Clock, Reservation } from './token-bucket.js'
@@ -62,16 +62,4 @@ export class CallAllowance {
     if (!reservation.reserved) throw this.options.throttled(reservation.retryAfterMs)
     if (reservation.waitMs > 0) await (this.options.sleep ?? delay)(reservation.waitMs)
   }
-}
-
-const calls = new AsyncLocalStorage<CallAllowance>()
-
-/** Runs `work` as the given call: upstream requests made within it are charged to it. */
-export function withCall<T> (allowance: CallAllowance, work: () => Promise<T>): Promise<T> {
-  return calls.run(allowance, work)
-}
-
-/** The runtime call the current code works for, if any (status probes and management calls have none). */
-export function currentCall (): CallAllowance | undefined {
-  return calls.getStore()
 }

@@ -12,10 +12,11 @@ import { FailedPreconditionError, GatewayError } from '../errors.js'
 import type { SecretStore } from '../secrets/secret-store.js'
 import type RequestClient from 'twilio/lib/base/RequestClient.js'
 import type { GatewayMetrics } from '../metrics.js'
+import type { CallAllowance } from '../throttle/call-allowance.js'
 import type { AccountConcurrency } from './concurrency.js'
 import { proxyMode } from './proxy.js'
 import type { RetryPolicy } from './retry.js'
-import { UpstreamTransport } from './transport.js'
+import { UpstreamTransport, type SdkRequest } from './transport.js'
 
 export type TwilioClient = ReturnType<typeof twilio>
 
@@ -55,8 +56,17 @@ export function connectionLogLevel (connection: Connection): string {
   return level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : 'error'
 }
 
+interface CachedClient {
+  fingerprint: string
+  transport: UpstreamTransport
+  /** The context for calls that are not charged to a runtime call (status probes). */
+  context: UpstreamContext
+  /** A client whose requests are charged to `call`: a few microseconds to make. */
+  clientFor (call: CallAllowance): TwilioClient
+}
+
 export class TwilioClients {
-  readonly #cache = new Map<string, { fingerprint: string, context: UpstreamContext, transport: UpstreamTransport }>()
+  readonly #cache = new Map<string, CachedClient>()
 
   constructor (private readonly options: TwilioClientOptions) {}
 
@@ -100,7 +110,8 @@ export class TwilioClients {
     }
   }
 
-  async forConnection (connection: Connection): Promise<UpstreamContext> {
+  /** The connection's upstream; with `call`, every request sent through it is charged to that call. */
+  async forConnection (connection: Connection, call?: CallAllowance): Promise<UpstreamContext> {
     const settings = runtimeSettings(connection)
     const baseUrl = this.#baseUrl(connection, settings)
     const protocol = baseUrl ? new URL(baseUrl).protocol : 'https:'
@@ -113,7 +124,7 @@ export class TwilioClients {
       .update(JSON.stringify([settings, baseUrl, password, proxyPassword, connectionLogLevel(connection)]))
       .digest('hex')
     const cached = this.#cache.get(connection.name)
-    if (cached?.fingerprint === fingerprint) return cached.context
+    if (cached?.fingerprint === fingerprint) return call ? { ...cached.context, client: cached.clientFor(call) } : cached.context
 
     const log = this.options.logger.child({ connection: connection.name }, { level: connectionLogLevel(connection) })
     const transport = new UpstreamTransport({
@@ -128,18 +139,18 @@ export class TwilioClients {
       retry: this.options.retry,
       metrics: this.options.metrics
     })
-    const client = twilio(settings.username, password, {
+    const clientFor = (call?: CallAllowance): TwilioClient => twilio(settings.username, password, {
       accountSid: settings.accountSid,
-      httpClient: transport as unknown as RequestClient,
+      httpClient: { request: (request: SdkRequest) => transport.request(request, call) } as unknown as RequestClient,
       // Region and edge rewrite Twilio's hostname; with another base URL they would mangle it. An empty string (not
       // undefined) keeps the SDK from taking TWILIO_REGION / TWILIO_EDGE from the gateway's own environment.
       region: baseUrl ? '' : settings.region ?? '',
       edge: baseUrl ? '' : settings.edge ?? ''
     })
-    const context: UpstreamContext = { client, accountSid: settings.accountSid, connection: connection.name, log }
+    const context: UpstreamContext = { client: clientFor(), accountSid: settings.accountSid, connection: connection.name, log }
     this.#retire(connection.name)
-    this.#cache.set(connection.name, { fingerprint, context, transport })
-    return context
+    this.#cache.set(connection.name, { fingerprint, context, transport, clientFor })
+    return call ? { ...context, client: clientFor(call) } : context
   }
 
   /** Drops a connection's client, closing its connections once calls in flight are done. */

@@ -14,7 +14,7 @@ import { setTimeout as delay } from 'node:timers/promises'
 import { Agent, type Dispatcher } from 'undici'
 import { GatewayError } from '../errors.js'
 import type { GatewayMetrics } from '../metrics.js'
-import { currentCall } from '../throttle/call-allowance.js'
+import type { CallAllowance } from '../throttle/call-allowance.js'
 import type { AccountConcurrency } from './concurrency.js'
 import { rateLimitedError } from './errors.js'
 import { ProxyError, basicAuthorization, digestAuthorization, openTunnel, proxyMode, startTls, type ProxySettings } from './proxy.js'
@@ -104,7 +104,8 @@ export class UpstreamTransport {
       : new Agent({ connect: { ...(this.#ca ? { ca: this.#ca } : {}), timeout: options.timeoutMs } })
   }
 
-  async request (request: SdkRequest): Promise<SdkResponse> {
+  /** Sends one SDK request (with its retries); every attempt is charged to `call` when there is one. */
+  async request (request: SdkRequest, call?: CallAllowance): Promise<SdkResponse> {
     const uri = this.options.baseUrl ? request.uri.replace(TWILIO_ORIGIN, this.options.baseUrl) : request.uri
     const url = new URL(uri)
     const query = formEncode(request.params)
@@ -113,7 +114,6 @@ export class UpstreamTransport {
     if (request.username && request.password) headers.Authorization = basicAuthorization(request.username, request.password)
     const method = request.method.toUpperCase()
     const body = request.data && method !== 'GET' && method !== 'DELETE' ? formEncode(request.data) : undefined
-    const call = currentCall()
     const timeoutMs = request.timeout ?? this.options.timeoutMs
     const deadline = performance.now() + timeoutMs
     const remainingMs = (): number => call ? call.remainingMs() : Math.max(0, deadline - performance.now())
