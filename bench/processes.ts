@@ -76,3 +76,10 @@ export function cpuMs (pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
+
+/** The machine's CPU time so far, in clock ticks: in all, and stolen by the hypervisor (Linux `/proc/stat`). */
+export function machineCpu (): { total: number, steal: number } {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+  // user nice system idle iowait irq softirq steal …
+  return { total: ticks.slice(0, 8).reduce((sum, value) => sum + value, 0), steal: ticks[7] ?? 0 }
+}

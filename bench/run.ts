@@ -23,7 +23,7 @@ import { AccountConcurrency } from '../src/twilio/concurrency.js'
 import { RetryPolicy } from '../src/twilio/retry.js'
 import { UpstreamTransport } from '../src/twilio/transport.js'
 import { closedLoop, openLoop, requester, type LoadResult, type Target } from './load.js'
-import { ROOT, cpuMs, freePort, rssMb, rssSampler, startNode, type Running } from './processes.js'
+import { ROOT, cpuMs, freePort, machineCpu, rssMb, rssSampler, startNode, type Running } from './processes.js'
 
 const ACCOUNT_SID = 'AC5f3e8b2a9c1d4e7f6a0b3c8d2e9f1a47'
 const AUTH_TOKEN = 'bench-sandbox-auth-token-0123456789abcdef'
@@ -38,7 +38,7 @@ const LATENCY_RATE = 500
 const work = mkdtempSync(join(os.tmpdir(), 'gateway-bench-'))
 const stops: Array<() => Promise<void>> = []
 
-function machine (): Record<string, string | number> {
+function machine (): { cpu: string, cores: number, memoryGiB: number, os: string, node: string } {
   const cpus = os.cpus()
   return {
     cpu: cpus[0]?.model ?? 'unknown',
@@ -179,7 +179,6 @@ async function passThrough (sandbox: Running, gateway: Running, connection: stri
   const results: Record<string, Record<string, Throughput>> = {}
   for (const operation of operations(sandbox, gateway, connection, sid)) {
     console.error(`pass-through ${operation.name}…`)
-    await cannon(operation.gateway, 2) // warm-up: connections, JIT, caches
     const row: Record<string, Throughput> = {}
     for (const [label, client] of Object.entries(sdk)) {
       await closedLoop(sdkCall(client, operation.name, sid), CONCURRENCY, 1)
@@ -207,7 +206,7 @@ async function addedLatency (sandbox: Running, gateway: Running, connection: str
     const measured: Record<'sandbox' | 'gateway', LoadResult> = {} as never
     for (const side of ['sandbox', 'gateway'] as const) {
       const client = requester(operation[side], 64)
-      await openLoop(client.send, LATENCY_RATE, 2)
+      await openLoop(client.send, LATENCY_RATE, 3)
       measured[side] = await openLoop(client.send, LATENCY_RATE, SECONDS)
       await client.close()
     }
@@ -284,6 +283,7 @@ const rate = (value: number): string => Math.round(value).toLocaleString('en-US'
 
 async function main (): Promise<void> {
   const startedAt = new Date().toISOString()
+  const cpuAtStart = machineCpu()
   const sandbox = await startSandbox()
   const gateway = await startGateway('pass-through', sandbox, 1_000_000)
   const connection = await createConnection(gateway, 'bench', 2)
@@ -292,13 +292,19 @@ async function main (): Promise<void> {
   })).json() as { messages: Array<{ sid: string }> }
   const sid = firstPage.messages[0]!.sid
 
-  const latency = await addedLatency(sandbox, gateway, connection, sid)
+  // A fresh process is slow for its first seconds (JIT compilation, the embedded database settling): warm every
+  // operation up first, so the figures are those of steady service.
+  console.error('warm-up…')
+  for (const operation of operations(sandbox, gateway, connection, sid)) await cannon(operation.gateway, 5)
   const cpu: CpuPerCall = {}
   const throughput = await passThrough(sandbox, gateway, connection, sid, cpu)
+  const latency = await addedLatency(sandbox, gateway, connection, sid)
   await gateway.stop()
   const { reject, accuracy } = await throttle(sandbox, sid)
   await sandbox.stop()
   const walked = await walk()
+  const cpuAtEnd = machineCpu()
+  const stolenPercent = round((cpuAtEnd.steal - cpuAtStart.steal) / (cpuAtEnd.total - cpuAtStart.total) * 100, 1)
 
   const worstAddedP50 = Math.max(...Object.values(latency).map((row) => row.addedP50Ms))
   const worstAddedP99 = Math.max(...Object.values(latency).map((row) => row.addedP99Ms))
@@ -311,13 +317,14 @@ async function main (): Promise<void> {
     { target: 'admitted within ±2% of expected', measured: `${accuracy.errorPercent}%`, met: Math.abs(accuracy.errorPercent!) <= 2 },
     { target: '100,000-row walk: gateway RSS growth < 50 MB', measured: `${walked.rssGrowthMb} MB`, met: walked.rssGrowthMb! < 50 }
   ]
-  const report = { startedAt, machine: machine(), settings: { seconds: SECONDS, concurrency: CONCURRENCY, latencyRate: LATENCY_RATE, logLevel: 'info' }, targets, latency, throughput, cpu, reject, accuracy, walk: walked }
+  const report = { startedAt, machine: { ...machine(), cpuStolenByHypervisorPercent: stolenPercent }, settings: { seconds: SECONDS, concurrency: CONCURRENCY, latencyRate: LATENCY_RATE, logLevel: 'info' }, targets, latency, throughput, cpu, reject, accuracy, walk: walked }
 
   const markdown = [
     '# Benchmark report',
     '',
     `Run ${startedAt} on ${report.machine.cpu} (${report.machine.cores} cores, ${report.machine.memoryGiB} GiB), ${report.machine.os}, Node ${report.machine.node}. ` +
-      'Gateway, sandbox and load generator share the machine, each in its own process, on loopback; the gateway logs at info.',
+      'Gateway, sandbox and load generator share the machine, each in its own process, on loopback; the gateway logs at info. ' +
+      `The hypervisor took ${stolenPercent}% of the machine's CPU time during the run.`,
     '',
     '## Targets',
     '',
