@@ -4,8 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
+
+export { freePort } from '../test/helpers/process.js'
 
 export const ROOT = new URL('../', import.meta.url).pathname
 
@@ -13,17 +14,6 @@ export interface Running {
   child: ChildProcess
   baseUrl: string
   stop (): Promise<void>
-}
-
-export async function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0))
-    })
-  })
 }
 
 /** Starts `node <script>` with `env` and waits until `readyPath` answers 200 (or, with `anyAnswer`, anything). */

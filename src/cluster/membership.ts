@@ -41,7 +41,7 @@ export class DatabaseMembership implements ClusterMembership {
   #beating: Promise<void> | undefined
   readonly #ttlMs: number
 
-  private constructor (private readonly pool: pg.Pool, private readonly options: HeartbeatOptions) {
+  private constructor (private readonly pool: pg.Pool, options: HeartbeatOptions) {
     this.#ttlMs = options.ttlMs ?? HEARTBEAT_TTL_MS
   }
 

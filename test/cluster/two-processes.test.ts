@@ -8,15 +8,14 @@
  * connection's credentials are really checked and the connection ends ACTIVE. Each process has its own DATA_DIR
  * (its local secret store holds the token under the same Secret Manager name, as a shared secret backend would).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openLocalSecretStore } from '../../src/secrets/local.js'
 import { createTestDatabase, realPostgres, realPostgresLabel, type TestPostgresDatabase } from '../helpers/postgres.js'
-import { freePort, ROOT, startProcess, type RunningGateway } from '../helpers/process.js'
+import { ensureBuilt, startSharedGateway, type RunningGateway } from '../helpers/process.js'
 import { startSandbox, type TestSandbox } from '../helpers/sandbox.js'
 import { eventually } from '../store/backends.js'
 
@@ -54,30 +53,12 @@ suite(`two gateway processes on one PostgreSQL — ${realPostgresLabel('real Pos
     return answer.body
   }
 
-  async function start (dataDir: string): Promise<RunningGateway> {
-    const port = await freePort()
-    return startProcess(port, {
-      env: {
-        DATABASE_URL: database.url,
-        // A shared database needs an explicit secrets backend; each process keeps its tokens in its own DATA_DIR.
-        SECRETS_BACKEND: 'local',
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        SANDBOX: 'off',
-        GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
-        GATEWAY_SECRETS_KEY: SECRETS_KEY,
-        TWILIO_API_BASE_URL: sandbox.baseUrl,
-        LOG_LEVEL: 'warn'
-      },
-      readyWithinMs: 20_000
-    })
+  function start (dataDir: string): Promise<RunningGateway> {
+    return startSharedGateway({ databaseUrl: database.url, dataDir, adminToken: ADMIN_TOKEN, secretsKey: SECRETS_KEY, upstream: sandbox.baseUrl })
   }
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/src/server.js'))) {
-      const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' })
-      if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`)
-    }
+    ensureBuilt()
     database = await createTestDatabase('cluster')
     sandbox = await startSandbox()
     for (let index = 0; index < 2; index++) {

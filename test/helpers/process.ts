@@ -1,7 +1,9 @@
 /**
  * Runs the built gateway (`dist/`) as a child process, as `npm start` and the Docker image do.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 
@@ -66,4 +68,45 @@ export async function startProcess (port: number, options: StartOptions): Promis
   }
   await running.stop()
   throw new Error(`the gateway did not answer /readyz 200 within ${options.readyWithinMs ?? 15_000} ms:\n${output}`)
+}
+
+/** Builds `dist/` when it is missing (a test file run on its own, without `npm test`'s build). */
+export function ensureBuilt (): void {
+  if (existsSync(join(ROOT, 'dist/src/server.js'))) return
+  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' })
+  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`)
+}
+
+export interface SharedGatewayOptions {
+  databaseUrl: string
+  dataDir: string
+  adminToken: string
+  /** The local secret store's key (GATEWAY_SECRETS_KEY). */
+  secretsKey: string
+  /** The origin the gateway reaches as Twilio (TWILIO_API_BASE_URL). */
+  upstream: string
+  /** More environment (THROTTLE_TPS_PER_NODE, LOG_LEVEL …). */
+  env?: Record<string, string>
+  readyWithinMs?: number
+}
+
+/** A gateway process of a cluster on one PostgreSQL, with the local secret store, reaching `upstream` as Twilio. */
+export async function startSharedGateway (options: SharedGatewayOptions): Promise<RunningGateway> {
+  const port = await freePort()
+  return startProcess(port, {
+    env: {
+      DATABASE_URL: options.databaseUrl,
+      // A shared database needs an explicit secrets backend; each process keeps its tokens in its own DATA_DIR.
+      SECRETS_BACKEND: 'local',
+      DATA_DIR: options.dataDir,
+      PORT: String(port),
+      SANDBOX: 'off',
+      GATEWAY_ADMIN_TOKEN: options.adminToken,
+      GATEWAY_SECRETS_KEY: options.secretsKey,
+      TWILIO_API_BASE_URL: options.upstream,
+      LOG_LEVEL: 'warn',
+      ...options.env
+    },
+    readyWithinMs: options.readyWithinMs ?? 20_000
+  })
 }

@@ -17,7 +17,7 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { openLocalSecretStore } from '../../src/secrets/local.js'
 import { createTestDatabase, realPostgres, realPostgresLabel, type TestPostgresDatabase } from '../helpers/postgres.js'
-import { freePort, startProcess, type RunningGateway } from '../helpers/process.js'
+import { startSharedGateway, type RunningGateway } from '../helpers/process.js'
 import { startSandbox, type TestSandbox } from '../helpers/sandbox.js'
 import { eventually } from '../store/backends.js'
 
@@ -79,22 +79,13 @@ suite(`graceful shutdown of a gateway process — ${realPostgresLabel('real Post
     const dataDir = mkdtempSync(join(tmpdir(), 'gateway-shutdown-'))
     const secrets = await openLocalSecretStore({ GATEWAY_SECRETS_KEY: SECRETS_KEY }, dataDir)
     const tokenVersion = await secrets.addVersion(TOKEN_SECRET, sandbox.authToken)
-    const port = await freePort()
-    const running = await startProcess(port, {
-      env: {
-        DATABASE_URL: database.url,
-        SECRETS_BACKEND: 'local',
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        SANDBOX: 'off',
-        GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
-        GATEWAY_SECRETS_KEY: SECRETS_KEY,
-        TWILIO_API_BASE_URL: sandbox.baseUrl,
-        SHUTDOWN_TIMEOUT_SECONDS: String(shutdownTimeoutSeconds),
-        UPSTREAM_TIMEOUT_SECONDS: '120',
-        CALL_DEADLINE_SECONDS: '120',
-        LOG_LEVEL: 'info'
-      },
+    const running = await startSharedGateway({
+      databaseUrl: database.url,
+      dataDir,
+      adminToken: ADMIN_TOKEN,
+      secretsKey: SECRETS_KEY,
+      upstream: sandbox.baseUrl,
+      env: { SHUTDOWN_TIMEOUT_SECONDS: String(shutdownTimeoutSeconds), UPSTREAM_TIMEOUT_SECONDS: '120', CALL_DEADLINE_SECONDS: '120', LOG_LEVEL: 'info' },
       readyWithinMs: 30_000
     })
     const exited = new Promise<number | null>((resolve) => {

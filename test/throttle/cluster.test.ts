@@ -9,16 +9,15 @@
  * a burst is answered (its elapsed time × the rate), never for a deadline. Twilio is a sandbox run by this test,
  * reached by both processes through TWILIO_API_BASE_URL.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { spawnSync } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openLocalSecretStore } from '../../src/secrets/local.js'
 import { createTestDatabase, realPostgres, realPostgresLabel, type TestPostgresDatabase } from '../helpers/postgres.js'
-import { freePort, ROOT, startProcess, type RunningGateway } from '../helpers/process.js'
+import { ensureBuilt, startSharedGateway, type RunningGateway } from '../helpers/process.js'
 import { startSandbox, type TestSandbox } from '../helpers/sandbox.js'
 import { eventually } from '../store/backends.js'
 
@@ -93,30 +92,14 @@ suite(`the throttle of two gateway processes on one PostgreSQL — ${realPostgre
     await sleep(Math.ceil((burstSize / rate) * 1000) + 200)
   }
 
-  async function start (dataDir: string): Promise<RunningGateway> {
-    const port = await freePort()
-    return startProcess(port, {
-      env: {
-        DATABASE_URL: database.url,
-        SECRETS_BACKEND: 'local',
-        DATA_DIR: dataDir,
-        PORT: String(port),
-        SANDBOX: 'off',
-        GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
-        GATEWAY_SECRETS_KEY: SECRETS_KEY,
-        TWILIO_API_BASE_URL: sandbox.baseUrl,
-        THROTTLE_TPS_PER_NODE: '25',
-        LOG_LEVEL: 'warn'
-      },
-      readyWithinMs: 20_000
+  function start (dataDir: string): Promise<RunningGateway> {
+    return startSharedGateway({
+      databaseUrl: database.url, dataDir, adminToken: ADMIN_TOKEN, secretsKey: SECRETS_KEY, upstream: sandbox.baseUrl, env: { THROTTLE_TPS_PER_NODE: '25' }
     })
   }
 
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist/src/server.js'))) {
-      const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' })
-      if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`)
-    }
+    ensureBuilt()
     database = await createTestDatabase('throttle_cluster')
     sandbox = await startSandbox()
     for (let index = 0; index < 2; index++) {
