@@ -3,7 +3,24 @@
 # throw-away server from them) and squid (the proxy suites start their own squid). Installed from Debian's packages
 # when missing and run as root — without creating or starting any system service; otherwise named, with the command
 # that installs them. PG_BIN and SQUID point at binaries installed elsewhere.
+#
+# As root, some suites run the built gateway as the unprivileged `nobody` (as the Docker image runs it): the
+# checkout must be readable by others. A checkout in a private directory (mktemp -d) is opened up; a private
+# directory above it is named.
 set -euo pipefail
+
+if [ "$(id -u)" = 0 ]; then
+  project=$(cd "$(dirname "$0")/.." && pwd)
+  chmod a+rx "$project"
+  dir=$(dirname "$project")
+  while [ "$dir" != / ]; do
+    if [ "$(( 0$(stat -c %a "$dir") & 1 ))" = 0 ]; then
+      echo "The tests run the gateway as nobody, who cannot reach $project: $dir is not searchable by others (chmod o+x $dir)" >&2
+      exit 1
+    fi
+    dir=$(dirname "$dir")
+  done
+fi
 
 missing=()
 if [ -z "${PG_BIN:-}" ] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then missing+=(postgresql); fi

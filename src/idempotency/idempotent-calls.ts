@@ -111,10 +111,9 @@ export class IdempotentCalls {
 
   /** Runs the call of a key this process claimed, storing or freeing the key as its outcome requires. */
   async #runClaimed<T> (scope: string, key: string, owner: string, work: () => Promise<T>): Promise<T> {
+    let value: T
     try {
-      const value = await work()
-      await this.options.store.complete(scope, key, owner, { ok: true, body: value })
-      return value
+      value = await work()
     } catch (error) {
       if (outcomeUnknown(error)) {
         const failure = error instanceof GatewayError ? error : new GatewayError('INTERNAL', 'Internal error; the gateway logged the details')
@@ -127,6 +126,10 @@ export class IdempotentCalls {
       }
       throw error
     }
+    // Outside the try: should storing the answer fail, the key stays held (its repeats wait, then get
+    // IDEMPOTENCY_KEY_IN_USE) rather than freed for a second send of a call that succeeded.
+    await this.options.store.complete(scope, key, owner, { ok: true, body: value })
+    return value
   }
 
   /**

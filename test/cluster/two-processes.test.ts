@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openLocalSecretStore } from '../../src/secrets/local.js'
 import { createTestDatabase, realPostgres, realPostgresLabel, type TestPostgresDatabase } from '../helpers/postgres.js'
-import { ensureBuilt, startSharedGateway, type RunningGateway } from '../helpers/process.js'
+import { callProcess, ensureBuilt, startSharedGateway, type ProcessAnswer, type RunningGateway } from '../helpers/process.js'
 import { startSandbox, type TestSandbox } from '../helpers/sandbox.js'
 import { eventually } from '../store/backends.js'
 
@@ -25,8 +25,6 @@ const PARENT = 'projects/cluster/locations/us-central1'
 const CONNECTION = `${PARENT}/connections/twilio-shared`
 const TOKEN_SECRET = 'projects/cluster/secrets/twilio-token'
 const MESSAGES = `/v2/${CONNECTION}/entityTypes/Messages/entities`
-
-interface Answer { status: number, body: any }
 
 const suite = realPostgres().url ? describe : describe.skip
 
@@ -38,17 +36,11 @@ suite(`two gateway processes on one PostgreSQL — ${realPostgresLabel('real Pos
   const dataDirs: string[] = []
   let tokenVersion: string
 
-  async function call (gateway: RunningGateway, method: string, path: string, body?: unknown): Promise<Answer> {
-    const response = await fetch(`${gateway.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) })
-    })
-    const text = await response.text()
-    return { status: response.status, body: text ? JSON.parse(text) : undefined }
+  function call (gateway: RunningGateway, method: string, path: string, body?: unknown): Promise<ProcessAnswer> {
+    return callProcess(gateway.baseUrl, ADMIN_TOKEN, method, path, body)
   }
 
-  function expectStatus (answer: Answer, status: number): any {
+  function expectStatus (answer: ProcessAnswer, status: number): any {
     expect(answer.status, JSON.stringify(answer.body)).toBe(status)
     return answer.body
   }

@@ -110,3 +110,17 @@ export async function startSharedGateway (options: SharedGatewayOptions): Promis
     readyWithinMs: options.readyWithinMs ?? 20_000
   })
 }
+
+/** An answer of a gateway process: its status and its body, parsed when it is JSON. */
+export interface ProcessAnswer { status: number, body: any }
+
+/** Calls a gateway process over its socket with a bearer token; JSON bodies are sent and parsed. */
+export async function callProcess (baseUrl: string, token: string, method: string, path: string, body?: unknown): Promise<ProcessAnswer> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) })
+  })
+  const text = await response.text()
+  return { status: response.status, body: /^\s*[[{]/.test(text) ? JSON.parse(text) : text || undefined }
+}

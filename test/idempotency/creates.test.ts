@@ -11,10 +11,10 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import type { ClusterState } from '../../src/app.js'
-import { DatabaseMembership } from '../../src/cluster/membership.js'
-import { DatabaseIdempotencyKeyStore, IDEMPOTENCY_TTL_MS } from '../../src/idempotency/key-store.js'
+import { DatabaseMembership, SingleProcess } from '../../src/cluster/membership.js'
+import { DatabaseIdempotencyKeyStore, IDEMPOTENCY_TTL_MS, MemoryIdempotencyKeyStore, type StoredAnswer } from '../../src/idempotency/key-store.js'
 import type { Fault, FaultSpec } from '../../src/sandbox/app.js'
-import { DatabaseNodeCounts } from '../../src/throttle/node-counts.js'
+import { DatabaseNodeCounts, MemoryNodeCounts } from '../../src/throttle/node-counts.js'
 import { openTestDatabase, type TestDatabase } from '../helpers/database.js'
 import { startGateway, type Answer, type TestGateway } from '../helpers/gateway.js'
 import { createTestDatabase, realPostgres, realPostgresLabel, type TestPostgresDatabase } from '../helpers/postgres.js'
@@ -345,5 +345,40 @@ suite(`idempotent creates across gateway processes on one PostgreSQL — ${realP
     expectAborted(orphaned, 'UPSTREAM_OUTCOME_UNKNOWN')
     expectAborted(await a.call('POST', withKey(key), { fields: SMS }), 'UPSTREAM_OUTCOME_UNKNOWN')
     expect(upstream.posts()).toBe(0)
+  })
+})
+
+describe('a create whose answer could not be stored', () => {
+  /** A key store whose database fails just when the first successful answer is to be stored. */
+  class FailingOnceStore extends MemoryIdempotencyKeyStore {
+    failures = 1
+    override async complete (scope: string, key: string, owner: string, answer: StoredAnswer): Promise<void> {
+      if (answer.ok && this.failures-- > 0) throw new Error('connection to the database lost')
+      return super.complete(scope, key, owner, answer)
+    }
+  }
+
+  it('keeps its key held: a repeat is never sent to Twilio again (it waits, then gets 409 IDEMPOTENCY_KEY_IN_USE)', async () => {
+    const sandbox = await startSandbox({ seed: { calls: 1, messages: 1 } })
+    const upstream = twilio(() => sandbox)
+    const gateway = await startGateway({
+      sandbox,
+      config: {
+        cluster: { membership: new SingleProcess(), nodeCounts: new MemoryNodeCounts(), idempotencyKeys: new FailingOnceStore() },
+        callLimits: { deadlineMs: 300 }
+      }
+    })
+    try {
+      const key = randomUUID()
+      const first = await gateway.call('POST', withKey(key), { fields: SMS })
+      expectRpcError(first, 500, 'INTERNAL')
+      expect(JSON.stringify(first.body)).not.toContain('database')
+      expect(upstream.posts()).toBe(1)
+      expectAborted(await gateway.call('POST', withKey(key), { fields: SMS }), 'IDEMPOTENCY_KEY_IN_USE')
+      expect(upstream.posts()).toBe(1)
+    } finally {
+      await gateway.close()
+      await sandbox.close()
+    }
   })
 })

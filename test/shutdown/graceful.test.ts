@@ -17,7 +17,7 @@ import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { openLocalSecretStore } from '../../src/secrets/local.js'
 import { createTestDatabase, realPostgres, realPostgresLabel, type TestPostgresDatabase } from '../helpers/postgres.js'
-import { startSharedGateway, type RunningGateway } from '../helpers/process.js'
+import { callProcess, startSharedGateway, type ProcessAnswer, type RunningGateway } from '../helpers/process.js'
 import { startSandbox, type TestSandbox } from '../helpers/sandbox.js'
 import { eventually } from '../store/backends.js'
 
@@ -63,14 +63,8 @@ suite(`graceful shutdown of a gateway process — ${realPostgresLabel('real Post
     await sandbox?.close()
   })
 
-  async function call (gateway: Gateway, method: string, path: string, body?: unknown): Promise<{ status: number, body: any }> {
-    const response = await fetch(`${gateway.running.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) })
-    })
-    const text = await response.text()
-    return { status: response.status, body: text ? JSON.parse(text) : undefined }
+  function call (gateway: Gateway, method: string, path: string, body?: unknown): Promise<ProcessAnswer> {
+    return callProcess(gateway.running.baseUrl, ADMIN_TOKEN, method, path, body)
   }
 
   /** A gateway process with one connection to the test's sandbox. */

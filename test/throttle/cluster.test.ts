@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openLocalSecretStore } from '../../src/secrets/local.js'
 import { createTestDatabase, realPostgres, realPostgresLabel, type TestPostgresDatabase } from '../helpers/postgres.js'
-import { ensureBuilt, startSharedGateway, type RunningGateway } from '../helpers/process.js'
+import { callProcess, ensureBuilt, startSharedGateway, type ProcessAnswer, type RunningGateway } from '../helpers/process.js'
 import { startSandbox, type TestSandbox } from '../helpers/sandbox.js'
 import { eventually } from '../store/backends.js'
 
@@ -30,11 +30,9 @@ const RUNTIME_CALL = `/v2/${CONNECTION}/entityTypes/Messages/entities?pageSize=1
 /** Calls in a burst: well above what one process may admit at once, even with everything alive. */
 const BURST = 60
 
-interface Answer { status: number, body: any }
-
 interface Burst {
   admitted: number
-  refusals: Answer[]
+  refusals: ProcessAnswer[]
   /** Seconds from the first call sent to the last answer. */
   seconds: number
 }
@@ -49,14 +47,8 @@ suite(`the throttle of two gateway processes on one PostgreSQL — ${realPostgre
   const dataDirs: string[] = []
   let tokenVersion: string
 
-  async function call (gateway: RunningGateway, method: string, path: string, body?: unknown): Promise<Answer> {
-    const response = await fetch(`${gateway.baseUrl}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) })
-    })
-    const text = await response.text()
-    return { status: response.status, body: text.startsWith('{') ? JSON.parse(text) : text }
+  function call (gateway: RunningGateway, method: string, path: string, body?: unknown): Promise<ProcessAnswer> {
+    return callProcess(gateway.baseUrl, ADMIN_TOKEN, method, path, body)
   }
 
   /** Sends `count` runtime calls at once; every answer must be a 200 or the throttle's 429. */
@@ -73,7 +65,7 @@ suite(`the throttle of two gateway processes on one PostgreSQL — ${realPostgre
   }
 
   /** The ErrorInfo of a throttle refusal. */
-  function errorInfo (refusal: Answer): { reason: string, domain: string, metadata: Record<string, string> } {
+  function errorInfo (refusal: ProcessAnswer): { reason: string, domain: string, metadata: Record<string, string> } {
     const info = refusal.body.error.details.find((item: { '@type': string }) => item['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo')
     expect(info, JSON.stringify(refusal.body)).toBeDefined()
     return info
