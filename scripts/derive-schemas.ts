@@ -65,7 +65,20 @@ interface EntityDefinition {
   create?: InputSource & { result?: string }
   update?: InputSource
   deprecated?: string
+  /** The list filters of Twilio's that conditions push down to, by Twilio query parameter. */
+  pushDown?: Record<string, { field: string, match: PushDownMatch }>
 }
+
+/**
+ * How a Twilio list filter matches, which decides what a condition may send it. Every pushed filter returns at least
+ * the rows the condition matches; the gateway refines them exactly.
+ * - `equals`: rows whose field equals the value (sent only when the value fits the field's enum or pattern).
+ * - `address`: `equals` for phone addresses; a channel address (`whatsapp:+1…`) is not sent, since Twilio's filter
+ *   matches numbers without their channel prefix only.
+ * - `contains`: rows whose field contains the value (Twilio's partial phone-number match).
+ * - `day`: a date filter with `<` / `>` forms, matched on whole UTC days.
+ */
+type PushDownMatch = 'equals' | 'address' | 'contains' | 'day'
 
 const CALL_SID_PATTERN = '^CA[0-9a-fA-F]{32}$'
 const ENTITIES: EntityDefinition[] = [
@@ -77,6 +90,14 @@ const ENTITIES: EntityDefinition[] = [
     resource: 'api.v2010.account.call',
     operations: ['LIST', 'GET', 'CREATE', 'UPDATE', 'DELETE'],
     defaultOrder: 'DateCreated descending (newest first), as Twilio lists calls',
+    pushDown: {
+      To: { field: 'To', match: 'address' },
+      From: { field: 'Sender', match: 'address' },
+      ParentCallSid: { field: 'ParentCallSid', match: 'equals' },
+      Status: { field: 'Status', match: 'equals' },
+      StartTime: { field: 'StartTime', match: 'day' },
+      EndTime: { field: 'EndTime', match: 'day' }
+    },
     create: { path: `${ACCOUNT}/Calls.json` },
     update: { path: `${ACCOUNT}/Calls/{Sid}.json` }
   },
@@ -88,6 +109,11 @@ const ENTITIES: EntityDefinition[] = [
     resource: 'api.v2010.account.message',
     operations: ['LIST', 'GET', 'CREATE', 'UPDATE', 'DELETE'],
     defaultOrder: 'DateCreated descending (newest first), as Twilio lists messages',
+    pushDown: {
+      To: { field: 'To', match: 'address' },
+      From: { field: 'Sender', match: 'address' },
+      DateSent: { field: 'DateSent', match: 'day' }
+    },
     // Twilio refuses longer bodies (error 21617); refused here before anything is sent.
     create: { path: `${ACCOUNT}/Messages.json`, refine: { Body: { maxLength: 1600 } } },
     update: { path: `${ACCOUNT}/Messages/{Sid}.json` }
@@ -101,6 +127,11 @@ const ENTITIES: EntityDefinition[] = [
     resource: 'api.v2010.account.recording',
     operations: ['LIST', 'GET', 'CREATE', 'UPDATE', 'DELETE'],
     defaultOrder: 'DateCreated descending (newest first), as Twilio lists recordings',
+    pushDown: {
+      DateCreated: { field: 'DateCreated', match: 'day' },
+      CallSid: { field: 'CallSid', match: 'equals' },
+      ConferenceSid: { field: 'ConferenceSid', match: 'equals' }
+    },
     create: {
       path: `${ACCOUNT}/Calls/{CallSid}/Recordings.json`,
       pathInputs: { CallSid: { param: 'CallSid', pattern: CALL_SID_PATTERN, description: 'The SID of the live call to record.' } },
@@ -142,6 +173,11 @@ const ENTITIES: EntityDefinition[] = [
     resource: 'api.v2010.account.incoming_phone_number',
     operations: ['LIST', 'GET', 'CREATE', 'UPDATE', 'DELETE'],
     defaultOrder: 'Twilio\'s order (oldest purchase first)',
+    pushDown: {
+      PhoneNumber: { field: 'PhoneNumber', match: 'contains' },
+      FriendlyName: { field: 'Name', match: 'equals' },
+      Origin: { field: 'Origin', match: 'equals' }
+    },
     create: { path: `${ACCOUNT}/IncomingPhoneNumbers.json` },
     update: { path: `${ACCOUNT}/IncomingPhoneNumbers/{Sid}.json` }
   },
@@ -154,6 +190,10 @@ const ENTITIES: EntityDefinition[] = [
     resource: 'api.v2010.account.outgoing_caller_id',
     operations: ['LIST', 'GET', 'CREATE', 'UPDATE', 'DELETE'],
     defaultOrder: 'Twilio\'s order (oldest verification first)',
+    pushDown: {
+      PhoneNumber: { field: 'PhoneNumber', match: 'equals' },
+      FriendlyName: { field: 'Name', match: 'equals' }
+    },
     create: { path: `${ACCOUNT}/OutgoingCallerIds.json`, result: 'api.v2010.account.validation_request' },
     update: { path: `${ACCOUNT}/OutgoingCallerIds/{Sid}.json` }
   }
@@ -294,6 +334,18 @@ function rowSchema (spec: JsonObject, resource: string, title: string, writable:
   return { title, type: 'object', properties }
 }
 
+/** Each pushed filter must be a list parameter of Twilio's spec and name a row field. */
+function checkPushDown (spec: JsonObject, definition: EntityDefinition, rowProperties: JsonObject): void {
+  if (!definition.pushDown) return
+  const list = ((spec.paths as JsonObject)[`${ACCOUNT}/${definition.name}.json`] as JsonObject | undefined)?.get as JsonObject | undefined
+  const params = new Set(((list?.parameters ?? []) as JsonObject[]).map((parameter) => parameter.name))
+  for (const [param, { field, match }] of Object.entries(definition.pushDown)) {
+    if (!params.has(param)) throw new Error(`${definition.name}: Twilio's list has no parameter ${param}`)
+    if (match === 'day' && !(params.has(`${param}<`) && params.has(`${param}>`))) throw new Error(`${definition.name}: ${param} has no < / > forms`)
+    if (!rowProperties[field]) throw new Error(`${definition.name}: push-down field ${field} is not a row field`)
+  }
+}
+
 export function deriveEntitySchema (definition: EntityDefinition): JsonObject {
   const spec = loadSpec(definition.spec)
   const create = definition.create ? inputSchema(spec, definition.create, `${definition.name}Create`) : undefined
@@ -304,6 +356,7 @@ export function deriveEntitySchema (definition: EntityDefinition): JsonObject {
   ])
   const row = rowSchema(spec, definition.resource, definition.name, writable)
   const sidPattern = ((row.properties as JsonObject).Sid as JsonObject).pattern as string
+  checkPushDown(spec, definition, row.properties as JsonObject)
   const defs: JsonObject = {}
   if (create) defs.Create = create
   if (update) defs.Update = update
@@ -321,6 +374,7 @@ export function deriveEntitySchema (definition: EntityDefinition): JsonObject {
       idPattern: sidPattern,
       operations: definition.operations,
       ...(definition.defaultOrder ? { defaultOrder: definition.defaultOrder } : {}),
+      ...(definition.pushDown ? { pushDown: Object.entries(definition.pushDown).map(([param, { field, match }]) => ({ field, param, match })) } : {}),
       ...(definition.deprecated ? { deprecation: definition.deprecated } : {}),
       twilio: { spec: SPECS[definition.spec].replace('vendor/twilio-openapi/', ''), resource: definition.resource }
     },

@@ -164,7 +164,8 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
     inputs: new EntityInputValidator(),
     pageTokens,
     idempotency: new IdempotentCalls({ store: cluster.idempotencyKeys, membership: cluster.membership, clock: config.clock }),
-    duplicateWaitMs: limits.deadlineMs
+    duplicateWaitMs: limits.deadlineMs,
+    clock: config.clock
   })
   const status = new ConnectionStatusService(connections, clients)
   // Quiet connections scale down even when no call comes to notice it.

@@ -20,6 +20,13 @@ export type EntityName = typeof ENTITY_NAMES[number]
 export const OPERATIONS = ['LIST', 'GET', 'CREATE', 'UPDATE', 'DELETE'] as const
 export type Operation = typeof OPERATIONS[number]
 
+/**
+ * A Twilio list filter that conditions on `field` are sent to (`param`, `param<`, `param>`), and how it matches:
+ * `equals`, `address` (equals, but not for channel addresses such as `whatsapp:+1…`), `contains` or `day` (whole UTC
+ * days). What Twilio returns is always refined by the gateway, so a filter only needs to return a superset.
+ */
+export interface PushDownFilter { field: string, param: string, match: 'equals' | 'address' | 'contains' | 'day' }
+
 /** A JSON Schema property of an entity document, with the gateway's `x-` annotations. */
 export interface PropertySchema {
   type?: string | string[]
@@ -72,6 +79,7 @@ export interface EntitySchemaDocument {
     operations: string[]
     defaultOrder?: string
     deprecation?: string
+    pushDown?: PushDownFilter[]
     twilio: { spec: string, resource: string }
   }
   required: string[]
@@ -93,6 +101,8 @@ export interface EntityDefinition {
   createResult?: Record<string, PropertySchema>
   /** Input alias → canonical field name (`From` → `Sender`). */
   aliases: ReadonlyMap<string, string>
+  /** The Twilio list filters conditions can use, by field. */
+  pushDown: ReadonlyMap<string, PushDownFilter>
   deprecation?: string
 }
 
@@ -127,6 +137,7 @@ function define (name: EntityName, document: EntitySchemaDocument): EntityDefini
     update: document.$defs.Update,
     createResult: document.$defs.CreateResult?.properties,
     aliases,
+    pushDown: new Map((document['x-entity'].pushDown ?? []).map((filter) => [filter.field, filter])),
     deprecation: document['x-entity'].deprecation
   }
 }
@@ -134,6 +145,15 @@ function define (name: EntityName, document: EntitySchemaDocument): EntityDefini
 export const ENTITIES: ReadonlyMap<EntityName, EntityDefinition> = new Map(
   ENTITY_NAMES.map((name) => [name, define(name, DOCUMENTS[name] as EntitySchemaDocument)])
 )
+
+/** The field a name stands for: a field name or one of Twilio's input aliases (`From`), either case-insensitive. */
+export function fieldNamed (entity: EntityDefinition, name: string): string | undefined {
+  const lower = name.toLowerCase()
+  const field = Object.keys(entity.fields).find((known) => known.toLowerCase() === lower)
+  if (field) return field
+  for (const [alias, canonical] of entity.aliases) if (alias.toLowerCase() === lower) return canonical
+  return undefined
+}
 
 export function isEntityName (name: string): name is EntityName {
   return ENTITIES.has(name as EntityName)

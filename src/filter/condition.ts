@@ -5,7 +5,7 @@
  * is unknown, and only rows for which the whole condition is true match.
  */
 import { InvalidArgumentError } from '../errors.js'
-import { typesOf, type EntityDefinition, type PropertySchema } from '../entities/catalog.js'
+import { fieldNamed, typesOf, type EntityDefinition, type PropertySchema } from '../entities/catalog.js'
 import { FilterSyntaxError, parseCondition, type ComparisonOperator, type Condition, type FieldReference, type Literal } from './parser.js'
 
 export type FieldKind = 'string' | 'number' | 'boolean' | 'timestamp' | 'structured'
@@ -22,6 +22,8 @@ export type BoundCondition =
   | { kind: 'isNull', field: string, negated: boolean }
 
 const DAY_MS = 86_400_000
+/** A clause that is only a SID, as Google's Twilio page writes filter clauses: it means `Sid = '<that sid>'`. */
+const BARE_SID = /^[A-Z]{2}[0-9a-fA-F]{32}$/
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/
 const ISO_TIMESTAMP = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/
 
@@ -39,12 +41,7 @@ function invalid (message: string): InvalidArgumentError {
 }
 
 class Binder {
-  readonly #byLowerName = new Map<string, string>()
-
-  constructor (private readonly entity: EntityDefinition, private readonly now: number) {
-    for (const name of Object.keys(entity.fields)) this.#byLowerName.set(name.toLowerCase(), name)
-    for (const [alias, name] of entity.aliases) if (!this.#byLowerName.has(alias.toLowerCase())) this.#byLowerName.set(alias.toLowerCase(), name)
-  }
+  constructor (private readonly entity: EntityDefinition, private readonly now: number) {}
 
   bind (condition: Condition): BoundCondition {
     switch (condition.kind) {
@@ -75,7 +72,7 @@ class Binder {
   }
 
   #field (reference: FieldReference): { name: string, kind: FieldKind } {
-    const name = this.#byLowerName.get(reference.name.toLowerCase())
+    const name = fieldNamed(this.entity, reference.name)
     if (!name) {
       throw invalid(`Unknown field ${reference.name} at position ${reference.position}: ${this.entity.name} has ` +
         Object.keys(this.entity.fields).join(', '))
@@ -125,13 +122,13 @@ function likePattern (pattern: string): RegExp {
 }
 
 /**
- * Parses and binds `text` for `entity`; `now` (epoch ms) anchors TODAY() and NOW(). Throws 400 INVALID_ARGUMENT
+ * Parses and binds `text` for `entity` (a bare SID is `Sid = '<sid>'`); `now` (epoch ms) anchors TODAY() and NOW(). Throws 400 INVALID_ARGUMENT
  * naming the position or the field at fault.
  */
 export function compileCondition (text: string, entity: EntityDefinition, now: number): BoundCondition {
   let parsed: Condition
   try {
-    parsed = parseCondition(text)
+    parsed = BARE_SID.test(text.trim()) ? parseCondition(`${entity.document['x-entity'].key} = '${text.trim()}'`) : parseCondition(text)
   } catch (error) {
     if (error instanceof FilterSyntaxError) throw invalid(`conditions: ${error.message}`)
     throw error

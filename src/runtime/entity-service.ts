@@ -10,9 +10,11 @@ import type { Fields } from '../entities/rows.js'
 import { toFields } from '../entities/rows.js'
 import { GatewayError, InvalidArgumentError, UnimplementedError } from '../errors.js'
 import type { IdempotentCalls } from '../idempotency/idempotent-calls.js'
-import { sidCondition } from '../filter/sid-condition.js'
+import { matches } from '../filter/condition.js'
+import { compileListQuery, type ListQuery, type ListQueryText } from '../query/list-query.js'
+import { listPage, type ListCursor, type RowSource, type UpstreamRows } from '../query/listing.js'
 import type { UpstreamContext } from '../twilio/client.js'
-import type { EntityAdapter } from '../twilio/entity-adapter.js'
+import type { EntityAdapter, UpstreamPage } from '../twilio/entity-adapter.js'
 import { adapterFor } from '../twilio/entities/index.js'
 import type { UpstreamCall } from '../twilio/errors.js'
 import { isTwilioNotFound, upstreamError } from '../twilio/errors.js'
@@ -22,7 +24,7 @@ import type { PageTokens } from './page-tokens.js'
 /** Google's `Entity`. */
 export interface EntityResource { name?: string, fields: Fields }
 
-export interface ListRequest { pageSize: number, pageToken?: string, conditions?: string }
+export interface ListRequest extends ListQueryText { pageSize: number, pageToken?: string }
 export interface ListResult { entities: EntityResource[], nextPageToken: string }
 /** A create's answer, and whether it is the stored answer of an earlier call with the same idempotency key. */
 export interface CreateResult { resource: EntityResource, replayed: boolean }
@@ -34,33 +36,46 @@ export interface EntityServiceOptions {
   idempotency: IdempotentCalls
   /** How long a create waits for the answer of a duplicate still running (its call deadline). */
   duplicateWaitMs: number
+  /** Anchors TODAY() and NOW() in conditions (epoch ms); tests inject one. */
+  clock?: () => number
 }
 
 export class EntityService {
   constructor (private readonly options: EntityServiceOptions) {}
 
+  /**
+   * A page of the entity's rows that match the conditions, in Twilio's order or sorted (see query/listing.ts).
+   * A condition pinning the Sid is a Get; a row Twilio does not have makes an empty list, not an error.
+   */
   async list (connection: string, entity: EntityDefinition, request: ListRequest): Promise<ListResult> {
     const adapter = this.#adapter(entity, 'LIST')
-    const conditions = request.conditions?.trim() ?? ''
     // Validate everything the caller sent before the first upstream call.
-    const sid = conditions ? sidCondition(entity, conditions) : undefined
-    const scope = { connection, entity: entity.name, conditions }
-    const pageUri = request.pageToken ? this.options.pageTokens.open(scope, request.pageToken) : undefined
-    if (sid !== undefined) {
-      // A condition on the key is a Get; a row Twilio does not have makes an empty list, not an error.
-      const record = await this.#call(connection, entity, 'GET', `${entity.name} ${sid}`, (upstream) =>
-        adapter.get!(upstream, sid).catch((error: unknown) => {
-          if (isTwilioNotFound(error)) return undefined
-          throw error
-        }))
-      return { entities: record ? [this.#resource(connection, entity, toFields(entity.fields, record))] : [], nextPageToken: '' }
+    const query = compileListQuery(entity, request, this.#now())
+    const scope = {
+      connection,
+      entity: entity.name,
+      conditions: request.conditions?.trim() ?? '',
+      order: query.sort ? `${query.sort.field} ${query.sort.descending ? 'DESC' : 'ASC'}` : ''
     }
-    const page = await this.#call(connection, entity, 'LIST', entity.name, (upstream) =>
-      adapter.list!(upstream, { pageSize: request.pageSize, pageUri: pageUri && withPageSize(pageUri, request.pageSize), filters: {} }))
+    const cursor = request.pageToken ? JSON.parse(this.options.pageTokens.open(scope, request.pageToken)) as ListCursor : undefined
+    const page = await this.#call(connection, entity, 'LIST', entity.name, async (upstream) => {
+      if (query.keySid !== undefined) return { rows: await this.#keyRow(upstream, entity, adapter, query) }
+      return listPage(rowSource(upstream, entity, adapter), query, request.pageSize, cursor)
+    })
     return {
-      entities: page.records.map((record) => this.#resource(connection, entity, toFields(entity.fields, record))),
-      nextPageToken: page.nextPageUri ? this.options.pageTokens.issue(scope, page.nextPageUri) : ''
+      entities: page.rows.map((fields) => this.#resource(connection, entity, fields)),
+      nextPageToken: page.next ? this.options.pageTokens.issue(scope, JSON.stringify(page.next)) : ''
     }
+  }
+
+  /** The row a key lookup finds, if it matches the rest of the condition. */
+  async #keyRow (upstream: UpstreamContext, entity: EntityDefinition, adapter: EntityAdapter, query: ListQuery): Promise<Fields[]> {
+    const record = await adapter.get!(upstream, query.keySid!).catch((error: unknown) => {
+      if (isTwilioNotFound(error)) return undefined
+      throw error
+    })
+    const row = record && toFields(entity.fields, record)
+    return row && (!query.condition || matches(query.condition, row)) ? [row] : []
   }
 
   async get (connection: string, entity: EntityDefinition, id: string): Promise<EntityResource> {
@@ -98,6 +113,10 @@ export class EntityService {
     const adapter = this.#adapter(entity, 'DELETE')
     this.#checkId(entity, id)
     await this.#call(connection, entity, 'DELETE', `${entity.name} ${id}`, (upstream) => adapter.delete!(upstream, id))
+  }
+
+  #now (): number {
+    return (this.options.clock ?? Date.now)()
   }
 
   #adapter (entity: EntityDefinition, operation: Operation): EntityAdapter {
@@ -151,9 +170,12 @@ export class EntityService {
   }
 }
 
-/** Sets Twilio's `PageSize` in a next-page URI, so each page holds what its caller asked for. */
-function withPageSize (uri: string, pageSize: number): string {
-  const url = new URL(uri, 'https://api.twilio.com')
-  url.searchParams.set('PageSize', String(pageSize))
-  return url.pathname + url.search
+/** The entity's Twilio list as a list call reads it: rows typed as the entity's fields. */
+function rowSource (upstream: UpstreamContext, entity: EntityDefinition, adapter: EntityAdapter): RowSource {
+  const rows = (page: UpstreamPage): UpstreamRows => ({ rows: page.records.map((record) => toFields(entity.fields, record)), nextUri: page.nextPageUri })
+  return {
+    first: async (pageSize, filters) => rows(await adapter.list!(upstream, { pageSize, filters })),
+    at: async (pageUri) => rows(await adapter.list!(upstream, { pageUri, filters: {} })),
+    canFetch: upstream.canAffordRequest
+  }
 }

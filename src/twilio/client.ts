@@ -29,6 +29,8 @@ export interface UpstreamContext {
   connection: string
   /** Logs at the level the connection's `logConfig` asks for (silent unless enabled). */
   log: FastifyBaseLogger
+  /** Whether the call's upstream budget still covers one more request with all its retries. */
+  canAffordRequest: () => boolean
 }
 
 export interface TwilioClientOptions {
@@ -124,7 +126,7 @@ export class TwilioClients {
       .update(JSON.stringify([settings, baseUrl, password, proxyPassword, connectionLogLevel(connection)]))
       .digest('hex')
     const cached = this.#cache.get(connection.name)
-    if (cached?.fingerprint === fingerprint) return call ? { ...cached.context, client: cached.clientFor(call) } : cached.context
+    if (cached?.fingerprint === fingerprint) return call ? this.#chargedTo(cached, call) : cached.context
 
     const log = this.options.logger.child({ connection: connection.name }, { level: connectionLogLevel(connection) })
     const transport = new UpstreamTransport({
@@ -147,10 +149,17 @@ export class TwilioClients {
       region: baseUrl ? '' : settings.region ?? '',
       edge: baseUrl ? '' : settings.edge ?? ''
     })
-    const context: UpstreamContext = { client: clientFor(), accountSid: settings.accountSid, connection: connection.name, log }
+    const context: UpstreamContext = { client: clientFor(), accountSid: settings.accountSid, connection: connection.name, log, canAffordRequest: () => true }
+    const fresh = { fingerprint, context, transport, clientFor }
     this.#retire(connection.name)
-    this.#cache.set(connection.name, { fingerprint, context, transport, clientFor })
-    return call ? { ...context, client: clientFor(call) } : context
+    this.#cache.set(connection.name, fresh)
+    return call ? this.#chargedTo(fresh, call) : context
+  }
+
+  /** The cached context with a client whose requests are charged to `call`. */
+  #chargedTo (cached: CachedClient, call: CallAllowance): UpstreamContext {
+    const attempts = this.options.retry.maxAttempts
+    return { ...cached.context, client: cached.clientFor(call), canAffordRequest: () => call.remainingRequests() >= attempts }
   }
 
   /** Drops a connection's client, closing its connections once calls in flight are done. */

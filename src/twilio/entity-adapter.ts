@@ -10,10 +10,11 @@ import type { UpstreamContext } from './client.js'
 export type TwilioRecord = Record<string, unknown>
 
 export interface ListRequest {
-  pageSize: number
+  /** The first page's size; a page URI carries its own. */
+  pageSize?: number
   /** Twilio's relative `next_page_uri` of the previous page, when continuing a listing. */
   pageUri?: string
-  /** Twilio list filters by their query name (`To`, `DateSent>`). */
+  /** Twilio list filters of the first page, by their query name (`To`, `DateSent>`). */
   filters: Record<string, string>
 }
 

@@ -41,10 +41,17 @@ function relativeUri (absolute: string | undefined): string | undefined {
   return url.pathname + url.search
 }
 
+/** Twilio's list filter names (`DateSent>`, `CallSid`) → the SDK's list option names (`dateSentAfter`, `callSid`). */
+export function sdkListParams (filters: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(filters).map(([name, value]) => [
+    name.charAt(0).toLowerCase() + name.slice(1).replace(/>$/, 'After').replace(/<$/, 'Before'), value
+  ]))
+}
+
 export async function listPage (upstream: UpstreamContext, collection: SdkCollection, request: ListRequest): Promise<UpstreamPage> {
   const page = request.pageUri
     ? await collection.getPage(upstream.client.api.absoluteUrl(request.pageUri))
-    : await collection.page({ pageSize: request.pageSize, ...request.filters })
+    : await collection.page({ pageSize: request.pageSize, ...sdkListParams(request.filters) })
   return { records: page.instances.map(record), nextPageUri: relativeUri(page.nextPageUrl) }
 }
 

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { EntityDefinition, Operation } from '../../entities/catalog.js'
 import { ENTITIES, ENTITY_NAMES, isEntityName } from '../../entities/catalog.js'
-import { NotFoundError, InvalidArgumentError } from '../../errors.js'
+import { NotFoundError } from '../../errors.js'
 import type { CreateResult, EntityService } from '../../runtime/entity-service.js'
 import { IDEMPOTENCY_HEADERS_SCHEMA, IDEMPOTENCY_QUERY_SCHEMA, idempotencyKeyOf, type IdempotencyQuery } from './idempotency-key.js'
 import type { ConnectionParams } from './params.js'
@@ -17,7 +17,7 @@ const DEFAULT_PAGE_SIZE = 25
 const MAX_PAGE_SIZE = 200
 
 interface EntityParams extends ConnectionParams { entityId: string }
-interface ListQuery { pageSize?: number, pageToken?: string, conditions?: string, sortBy?: string[] }
+interface ListQuery { pageSize?: number, pageToken?: string, conditions?: string, sortBy?: string[], sortOrder?: string[] }
 interface EntityBody { fields: unknown }
 
 const listQuerySchema = {
@@ -25,8 +25,14 @@ const listQuerySchema = {
   properties: {
     pageSize: pageSizeSchema(DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
     pageToken: { type: 'string', description: 'The nextPageToken of the previous page.' },
-    conditions: { type: 'string', description: 'Filter. Supported: Sid = \'<sid>\' or a bare Sid.' },
-    sortBy: { type: 'array', items: { type: 'string' }, description: 'Not supported yet: Twilio\'s own order is used (newest first).' }
+    conditions: {
+      type: 'string',
+      description: 'Filter clause: FIELD OP VALUE joined by AND / OR, with parentheses and NOT; operators =, !=, <>, <, <=, >, >=, ' +
+        '[NOT] LIKE, [NOT] IN (…), IS [NOT] NULL; values \'text\', numbers, TRUE, FALSE, ISO dates and timestamps, TODAY() and ' +
+        'NOW() ± days. A bare Sid means Sid = \'<sid>\'. See the README for the grammar and which fields Twilio filters on.'
+    },
+    sortBy: { type: 'array', items: { type: 'string' }, maxItems: 1, description: 'One column to sort by; without it, Twilio\'s own order.' },
+    sortOrder: { type: 'array', items: { type: 'string' }, maxItems: 1, description: 'ASC (default) or DESC, for the sortBy column.' }
   }
 }
 
@@ -38,14 +44,6 @@ function entityParamsSchema (entity: EntityDefinition): Record<string, unknown> 
       ...connectionParamsSchema.properties,
       entityId: { type: 'string', pattern: entity.idPattern.source, description: `The ${entity.name} Sid.` }
     }
-  }
-}
-
-function checkListQuery (query: ListQuery): void {
-  if (query.sortBy?.length) {
-    throw new InvalidArgumentError('sortBy is not supported yet: lists come in Twilio\'s own order (newest first)', [
-      { field: 'sortBy', description: 'is not supported yet' }
-    ])
   }
 }
 
@@ -75,14 +73,13 @@ function registerEntity (app: FastifyInstance, service: EntityService, entity: E
         querystring: listQuerySchema,
         response: { 200: { $ref: `${ids.list}#` }, ...ERROR_RESPONSES }
       }
-    }, async (request) => {
-      checkListQuery(request.query)
-      return service.list(connectionOf(request.params), entity, {
-        pageSize: pageSizeOf(request.query.pageSize, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
-        pageToken: request.query.pageToken,
-        conditions: request.query.conditions
-      })
-    })
+    }, async (request) => service.list(connectionOf(request.params), entity, {
+      pageSize: pageSizeOf(request.query.pageSize, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+      pageToken: request.query.pageToken,
+      conditions: request.query.conditions,
+      sortBy: request.query.sortBy,
+      sortOrder: request.query.sortOrder
+    }))
   }
   if (supports('CREATE')) {
     app.post<{ Params: ConnectionParams, Body: EntityBody, Querystring: IdempotencyQuery }>(path, {
