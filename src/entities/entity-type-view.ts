@@ -2,9 +2,10 @@
  * Google's v2 `EntityType` for an entity definition: its fields (name, dataType, key, nullable, description),
  * its JSON schema in Google's dialect (`type` always an array, `jdbcType` on every property) and its operations.
  * Input-only fields (e.g. a call's `Url`) are listed too, marked `writeOnly`, so a workflow builder sees what a
- * create or update accepts.
+ * create or update accepts. Each field's `additionalDetails` says whether conditions on it are pushed down to a Twilio
+ * list filter (`filterPushDown`, `twilioFilter`); conditions on the others are evaluated by the gateway.
  */
-import { typesOf, type EntityDefinition, type PropertySchema } from './catalog.js'
+import { typesOf, type EntityDefinition, type PropertySchema, type PushDownFilter } from './catalog.js'
 
 export interface FieldView {
   name: string
@@ -54,6 +55,24 @@ function writability (entity: EntityDefinition, field: string): Writability {
   }
 }
 
+/** What a condition on the field sends Twilio: its list filter and how that filter matches (see query/push-down.ts). */
+function pushDownDetails (entity: EntityDefinition, field: string): Record<string, unknown> {
+  const filter = entity.pushDown.get(field)
+  if (!filter) return { filterPushDown: false }
+  return {
+    filterPushDown: true,
+    twilioFilter: filter.match === 'day' ? [filter.param, `${filter.param}<`, `${filter.param}>`] : [filter.param],
+    twilioFilterMatch: PUSH_DOWN_MATCH[filter.match]
+  }
+}
+
+const PUSH_DOWN_MATCH: Record<PushDownFilter['match'], string> = {
+  equals: '= (exact)',
+  address: '= (exact; a channel address such as whatsapp:+1… is filtered by the gateway)',
+  contains: '= (Twilio matches part of the number; the gateway keeps exact matches)',
+  day: '<, <=, =, >=, > (Twilio filters whole UTC days; the gateway keeps exact matches)'
+}
+
 function googleJsonSchema (property: PropertySchema, extra: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   const types = typesOf(property)
@@ -96,6 +115,7 @@ export function entityTypeView (entity: EntityDefinition, view: 'BASIC' | 'FULL'
       description: property.description ?? '',
       additionalDetails: {
         ...(property['x-twilio-name'] ? { twilioName: property['x-twilio-name'] } : {}),
+        ...pushDownDetails(entity, field),
         ...(input.twilioParam ? { twilioParameter: input.twilioParam } : {}),
         ...(input.aliases.length ? { aliases: input.aliases } : {}),
         readOnly,

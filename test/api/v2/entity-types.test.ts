@@ -160,6 +160,26 @@ describe('GET …/entityTypes/{entityType}', () => {
     expect(type.fields.find((field) => field.name === 'Sender')?.additionalDetails).toMatchObject({ aliases: ['From'], createable: true })
   })
 
+  it('says which fields conditions push down to a Twilio list filter, and how it matches', async () => {
+    const details = async (entity: string): Promise<Map<string, Record<string, unknown>>> => {
+      const type = (await world.call('GET', types(`/${entity}`))).body as EntityTypeView
+      return new Map(type.fields.map((field) => [field.name, field.additionalDetails]))
+    }
+    const messages = await details('Messages')
+    expect(messages.get('DateSent')).toMatchObject({ filterPushDown: true, twilioFilter: ['DateSent', 'DateSent<', 'DateSent>'] })
+    expect(messages.get('DateSent')?.twilioFilterMatch).toContain('whole UTC days')
+    expect(messages.get('Sender')).toMatchObject({ filterPushDown: true, twilioFilter: ['From'] })
+    expect(messages.get('Body')).toEqual(expect.objectContaining({ filterPushDown: false }))
+    expect(messages.get('Body')).not.toHaveProperty('twilioFilter')
+    const pushed = async (entity: string): Promise<string[]> =>
+      [...(await details(entity))].filter(([, detail]) => detail.filterPushDown === true).map(([name]) => name).sort()
+    expect(await pushed('Calls')).toEqual(['EndTime', 'ParentCallSid', 'Sender', 'StartTime', 'Status', 'To'])
+    expect(await pushed('Recordings')).toEqual(['CallSid', 'ConferenceSid', 'DateCreated'])
+    expect(await pushed('IncomingPhoneNumbers')).toEqual(['Name', 'Origin', 'PhoneNumber'])
+    expect(await pushed('OutgoingCallerIds')).toEqual(['Name', 'PhoneNumber'])
+    expect(await pushed('FeedbackSummary')).toEqual([])
+  })
+
   it('marks Feedback and FeedbackSummary as deprecated, with the retirement note', async () => {
     for (const entity of ['Feedback', 'FeedbackSummary'] as const) {
       const type = (await world.call('GET', types(`/${entity}`))).body as EntityTypeView
