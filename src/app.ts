@@ -33,7 +33,7 @@ import { GatewayMetrics } from './metrics.js'
 import { registerOpenApi } from './plugins/openapi.js'
 import { ConnectionStatusService } from './runtime/connection-status.js'
 import { ConnectionRuntime } from './runtime/connections.js'
-import { EntityService } from './runtime/entity-service.js'
+import { BULK_ROW_LIMIT, EntityService } from './runtime/entity-service.js'
 import { PageTokens } from './runtime/page-tokens.js'
 import type { SecretStore } from './secrets/secret-store.js'
 import { SLOT_MS } from './throttle/autoscaler.js'
@@ -165,7 +165,9 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
     pageTokens,
     idempotency: new IdempotentCalls({ store: cluster.idempotencyKeys, membership: cluster.membership, clock: config.clock }),
     duplicateWaitMs: limits.deadlineMs,
-    clock: config.clock
+    clock: config.clock,
+    // Room for every row of the largest bulk change (and a retry each), at no less than 20 rows a second.
+    bulkLimits: { budget: limits.budget + 2 * BULK_ROW_LIMIT, deadlineMs: limits.deadlineMs + 50 * BULK_ROW_LIMIT }
   })
   const status = new ConnectionStatusService(connections, clients)
   // Quiet connections scale down even when no call comes to notice it.

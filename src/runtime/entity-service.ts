@@ -8,11 +8,12 @@ import type { EntityInputValidator } from '../entities/input-validator.js'
 import { toTwilioParams } from '../entities/inputs.js'
 import type { Fields } from '../entities/rows.js'
 import { toFields } from '../entities/rows.js'
-import { GatewayError, InvalidArgumentError, UnimplementedError } from '../errors.js'
+import { ERROR_DOMAIN, FailedPreconditionError, GatewayError, InvalidArgumentError, UnimplementedError, errorInfoDetail } from '../errors.js'
 import type { IdempotentCalls } from '../idempotency/idempotent-calls.js'
 import { matches } from '../filter/condition.js'
 import { compileListQuery, type ListQuery, type ListQueryText } from '../query/list-query.js'
-import { listPage, type ListCursor, type RowSource, type UpstreamRows } from '../query/listing.js'
+import { listPage, readAll, type ListCursor, type RowSource, type UpstreamRows } from '../query/listing.js'
+import type { CallLimits } from '../throttle/throttle.js'
 import type { UpstreamContext } from '../twilio/client.js'
 import type { EntityAdapter, UpstreamPage } from '../twilio/entity-adapter.js'
 import { adapterFor } from '../twilio/entities/index.js'
@@ -26,6 +27,12 @@ export interface EntityResource { name?: string, fields: Fields }
 
 export interface ListRequest extends ListQueryText { pageSize: number, pageToken?: string }
 export interface ListResult { entities: EntityResource[], nextPageToken: string }
+/** What a bulk change did: the rows it changed (all that matched). */
+export interface BulkResult { affectedRows: number, affectedSids: string[] }
+
+/** Matching rows a bulk change applies to at most; more → 400 FAILED_PRECONDITION before anything changes. */
+export const BULK_ROW_LIMIT = 1_000
+
 /** A create's answer, and whether it is the stored answer of an earlier call with the same idempotency key. */
 export interface CreateResult { resource: EntityResource, replayed: boolean }
 
@@ -38,6 +45,8 @@ export interface EntityServiceOptions {
   duplicateWaitMs: number
   /** Anchors TODAY() and NOW() in conditions (epoch ms); tests inject one. */
   clock?: () => number
+  /** What a bulk change may spend upstream: reading the matching rows, then one request (and retries) per row. */
+  bulkLimits: CallLimits
 }
 
 export class EntityService {
@@ -115,6 +124,43 @@ export class EntityService {
     await this.#call(connection, entity, 'DELETE', `${entity.name} ${id}`, (upstream) => adapter.delete!(upstream, id))
   }
 
+  /**
+   * Updates (with `payload`) or deletes every row matching `conditions`, which must not be empty. The matching rows
+   * are read and counted first; past BULK_ROW_LIMIT nothing changes (400 FAILED_PRECONDITION). The rows are then
+   * changed one by one; if one fails, the call stops there and its error names the rows changed, the row that
+   * failed and the rows not attempted (ErrorInfo reason BULK_CHANGE_INCOMPLETE).
+   */
+  async changeWhere (connection: string, entity: EntityDefinition, change: 'UPDATE' | 'DELETE', conditions: string | undefined, payload?: unknown): Promise<BulkResult> {
+    const adapter = this.#adapter(entity, change)
+    if (!conditions?.trim()) {
+      throw new InvalidArgumentError(`${change === 'UPDATE' ? 'updateEntitiesWithConditions' : 'deleteEntitiesWithConditions'} needs conditions: ` +
+        'empty conditions are refused rather than taken to match every row', [{ field: 'conditions', description: 'must not be empty' }])
+    }
+    const query = compileListQuery(entity, { conditions }, this.#now())
+    if (query.keySid === undefined) this.#adapter(entity, 'LIST')
+    const fields = change === 'UPDATE' ? this.options.inputs.parse(entity, 'UPDATE', payload) : undefined
+    const params = fields && toTwilioParams(entity.update!, fields)
+    return this.#call(connection, entity, change, `${entity.name} where ${conditions.trim()}`, async (upstream) => {
+      const rows = query.keySid !== undefined
+        ? await this.#keyRow(upstream, entity, adapter, query)
+        : await readAll(rowSource(upstream, entity, adapter), query)
+      if (rows.length > BULK_ROW_LIMIT) {
+        throw new FailedPreconditionError(`${rows.length} ${entity.name} rows match; a bulk change applies to at most ` +
+          `${BULK_ROW_LIMIT}: narrow the conditions. Nothing was changed.`)
+      }
+      const sids = rows.map((row) => String(row.Sid))
+      for (const [index, sid] of sids.entries()) {
+        try {
+          if (params) await adapter.update!(upstream, sid, params)
+          else await adapter.delete!(upstream, sid)
+        } catch (error) {
+          throw bulkIncomplete(error, upstream.connection, entity, change, sids, index)
+        }
+      }
+      return { affectedRows: sids.length, affectedSids: sids }
+    }, this.options.bulkLimits)
+  }
+
   #now (): number {
     return (this.options.clock ?? Date.now)()
   }
@@ -144,7 +190,7 @@ export class EntityService {
    * Runs an upstream call for the connection (which retries once after a credential refusal), maps its failure
    * and logs it at the connection's `logConfig` level.
    */
-  async #call<T> (connection: string, entity: EntityDefinition, operation: UpstreamCall['operation'], subject: string, send: (upstream: UpstreamContext) => Promise<T>): Promise<T> {
+  async #call<T> (connection: string, entity: EntityDefinition, operation: UpstreamCall['operation'], subject: string, send: (upstream: UpstreamContext) => Promise<T>, limits?: CallLimits): Promise<T> {
     return this.options.connections.run(connection, async (upstream) => {
       const started = performance.now()
       const context = () => ({ entity: entity.name, operation, subject, ms: Math.round(performance.now() - started) })
@@ -159,7 +205,7 @@ export class EntityService {
         upstream.log.error({ ...context(), status: mapped.code }, mapped.message)
         throw mapped
       }
-    })
+    }, limits)
   }
 
   #resource (connection: string, entity: EntityDefinition, fields: Fields): EntityResource {
@@ -168,6 +214,26 @@ export class EntityService {
       ? { name: `${connection}/entityTypes/${entity.name}/entities/${sid}`, fields }
       : { fields }
   }
+}
+
+/** A bulk change's failure at row `index`: the row's own error, saying what was changed before it and what was not. */
+function bulkIncomplete (error: unknown, connection: string, entity: EntityDefinition, change: 'UPDATE' | 'DELETE', sids: string[], index: number): GatewayError {
+  const cause = error instanceof GatewayError
+    ? error
+    : upstreamError(error, { connection, operation: change, subject: `${entity.name} ${sids[index]}`, deprecation: entity.deprecation })
+  const done = sids.slice(0, index)
+  const notAttempted = sids.slice(index + 1)
+  const verb = change === 'UPDATE' ? 'updating' : 'deleting'
+  return new GatewayError(cause.code,
+    `Stopped ${verb} ${entity.name} at ${sids[index]} (${index + 1} of ${sids.length}): ${cause.message}. ` +
+    `${done.length} row(s) were changed before it; ${notAttempted.length} were not attempted.`,
+    [...cause.details, errorInfoDetail('BULK_CHANGE_INCOMPLETE', ERROR_DOMAIN, {
+      affectedRows: String(done.length),
+      affectedSids: done.join(','),
+      failedSid: sids[index]!,
+      notAttemptedSids: notAttempted.join(',')
+    })],
+    { retryAfterSeconds: cause.retryAfterSeconds, httpStatus: cause.httpStatus })
 }
 
 /** The entity's Twilio list as a list call reads it: rows typed as the entity's fields. */

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { EntityDefinition, Operation } from '../../entities/catalog.js'
 import { ENTITIES, ENTITY_NAMES, isEntityName } from '../../entities/catalog.js'
 import { NotFoundError } from '../../errors.js'
-import type { CreateResult, EntityService } from '../../runtime/entity-service.js'
+import { BULK_ROW_LIMIT, type CreateResult, type EntityService } from '../../runtime/entity-service.js'
 import { IDEMPOTENCY_HEADERS_SCHEMA, IDEMPOTENCY_QUERY_SCHEMA, idempotencyKeyOf, type IdempotencyQuery } from './idempotency-key.js'
 import type { ConnectionParams } from './params.js'
 import { CONNECTION_PATH, connectionOf, connectionParamsSchema, pageSizeOf, pageSizeSchema } from './params.js'
@@ -19,6 +19,12 @@ const MAX_PAGE_SIZE = 200
 interface EntityParams extends ConnectionParams { entityId: string }
 interface ListQuery { pageSize?: number, pageToken?: string, conditions?: string, sortBy?: string[], sortOrder?: string[] }
 interface EntityBody { fields: unknown }
+interface BulkQuery { conditions?: string }
+
+const bulkQuerySchema = {
+  type: 'object',
+  properties: { conditions: { type: 'string', description: 'The rows to change (required, not empty): the filter clause of List.' } }
+}
 
 const listQuerySchema = {
   type: 'object',
@@ -98,6 +104,41 @@ function registerEntity (app: FastifyInstance, service: EntityService, entity: E
     }, async (request, reply) =>
       created(reply, await service.create(connectionOf(request.params), entity, request.body.fields, idempotencyKeyOf(request))))
   }
+  if (supports('UPDATE')) {
+    app.post<{ Params: ConnectionParams, Querystring: BulkQuery, Body: EntityBody }>(`${path}::updateEntitiesWithConditions`, {
+      config: { operation: 'UPDATE', entity: entity.name },
+      schema: {
+        ...common,
+        operationId: `update${entity.name}WithConditions`,
+        summary: `Update every one of ${entity.name} that matches the conditions`,
+        description: `Changes the given fields of every matching row (at most ${BULK_ROW_LIMIT}, counted before anything changes). ` +
+          `If a row fails, the call stops and its error's ErrorInfo (BULK_CHANGE_INCOMPLETE) names the rows changed.${deprecationNote}`,
+        params: connectionParamsSchema,
+        querystring: bulkQuerySchema,
+        body: { $ref: `${ids.updateRequest}#` },
+        response: { 200: { $ref: 'BulkChangeResponse#' }, ...ERROR_RESPONSES }
+      }
+    }, async (request) => ({
+      response: await service.changeWhere(connectionOf(request.params), entity, 'UPDATE', request.query.conditions, request.body.fields)
+    }))
+  }
+  if (supports('DELETE')) {
+    app.post<{ Params: ConnectionParams, Querystring: BulkQuery }>(`${path}::deleteEntitiesWithConditions`, {
+      config: { operation: 'DELETE', entity: entity.name },
+      schema: {
+        ...common,
+        operationId: `delete${entity.name}WithConditions`,
+        summary: `Delete every one of ${entity.name} that matches the conditions`,
+        description: `Deletes every matching row (at most ${BULK_ROW_LIMIT}, counted before anything changes). If a row fails, ` +
+          `the call stops and its error's ErrorInfo (BULK_CHANGE_INCOMPLETE) names the rows deleted.${deprecationNote}`,
+        params: connectionParamsSchema,
+        querystring: bulkQuerySchema,
+        response: { 200: { $ref: 'BulkChangeResponse#' }, ...ERROR_RESPONSES }
+      }
+    }, async (request) => ({
+      response: await service.changeWhere(connectionOf(request.params), entity, 'DELETE', request.query.conditions)
+    }))
+  }
   if (supports('GET')) {
     app.get<{ Params: EntityParams }>(`${path}/:entityId`, {
       config: { operation: 'GET', entity: entity.name },
@@ -166,6 +207,11 @@ function registerGeneric (app: FastifyInstance, service: EntityService): void {
     service.get(connectionOf(request.params), entityNamed(request.params.entityType), request.params.entityId!))
   app.patch<{ Params: GenericParams, Body: EntityBody }>(`${path}/:entityId`, { schema: hidden, config: { operation: 'UPDATE' } }, async (request) =>
     service.update(connectionOf(request.params), entityNamed(request.params.entityType), request.params.entityId!, request.body?.fields))
+  for (const [verb, change] of [['updateEntitiesWithConditions', 'UPDATE'], ['deleteEntitiesWithConditions', 'DELETE']] as const) {
+    app.post<{ Params: GenericParams, Querystring: BulkQuery, Body: EntityBody }>(`${path}::${verb}`, { schema: hidden, config: { operation: change } }, async (request) => ({
+      response: await service.changeWhere(connectionOf(request.params), entityNamed(request.params.entityType), change, request.query.conditions, request.body?.fields)
+    }))
+  }
   app.delete<{ Params: GenericParams }>(`${path}/:entityId`, { schema: hidden, config: { operation: 'DELETE' } }, async (request) => {
     await service.delete(connectionOf(request.params), entityNamed(request.params.entityType), request.params.entityId!)
     return {}

@@ -86,6 +86,22 @@ const sharedSchemas: Schema[] = [
     }
   },
   {
+    $id: 'BulkChangeResponse',
+    description: 'What updateEntitiesWithConditions or deleteEntitiesWithConditions changed: every matching row.',
+    type: 'object',
+    required: ['response'],
+    properties: {
+      response: {
+        type: 'object',
+        required: ['affectedRows', 'affectedSids'],
+        properties: {
+          affectedRows: { type: 'integer', description: 'How many rows were changed.' },
+          affectedSids: { type: 'array', items: { type: 'string' }, description: 'The Sids of the rows changed.' }
+        }
+      }
+    }
+  },
+  {
     $id: 'CheckReadinessResponse',
     type: 'object',
     required: ['status'],
