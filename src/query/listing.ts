@@ -113,16 +113,38 @@ export async function readAll (source: RowSource, query: ListQuery, bound = SORT
   }
 }
 
+/** Rows with their sort keys, in the sort's order. */
+function sortRows (sort: SortSpec, rows: Fields[]): Array<{ row: Fields, key: [Scalar | null, string] }> {
+  return rows.map((row) => ({ row, key: sortKey(sort, row) })).sort((a, b) => compareRows(sort, a.key, b.key))
+}
+
 /** A sorted page: the matching rows after the cursor, in the sort's order. */
 export async function sortedPage (source: RowSource, query: ListQuery & { sort: SortSpec }, pageSize: number, cursor?: SortCursor): Promise<ListPage> {
   const sort = query.sort
-  const keyed = (await readAll(source, query)).map((row) => ({ row, key: sortKey(sort, row) }))
-  keyed.sort((a, b) => compareRows(sort, a.key, b.key))
+  const keyed = sortRows(sort, await readAll(source, query))
   const start = cursor ? keyed.findIndex((entry) => compareRows(sort, entry.key, cursor.k) > 0) : 0
   const taken = start < 0 ? [] : keyed.slice(start, start + pageSize)
   const last = taken[taken.length - 1]
   const more = start >= 0 && start + pageSize < keyed.length
   return { rows: taken.map((entry) => entry.row), next: more && last ? { k: last.key } : undefined }
+}
+
+/**
+ * The first `limit` matching rows (all without a limit), in Twilio's order or sorted: a query's answer, which has no
+ * next page, so running out of upstream requests before the limit is 400 FAILED_PRECONDITION rather than a short answer.
+ */
+export async function selectRows (source: RowSource, query: ListQuery, limit?: number): Promise<Fields[]> {
+  if (limit === 0) return []
+  if (query.sort || limit === undefined) {
+    const rows = await readAll(source, query)
+    return (query.sort ? sortRows(query.sort, rows).map((entry) => entry.row) : rows).slice(0, limit)
+  }
+  const page = await scanPage(source, query, limit)
+  if (page.next && page.rows.length < limit) {
+    throw new FailedPreconditionError(`Finding ${limit} matching rows needs more upstream requests than one call may make; ` +
+      'narrow the conditions or lower the limit')
+  }
+  return page.rows
 }
 
 /** The page a list call answers, in Twilio's order or sorted. */

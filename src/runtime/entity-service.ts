@@ -12,7 +12,7 @@ import { ERROR_DOMAIN, FailedPreconditionError, GatewayError, InvalidArgumentErr
 import type { IdempotentCalls } from '../idempotency/idempotent-calls.js'
 import { matches } from '../filter/condition.js'
 import { compileListQuery, type ListQuery, type ListQueryText } from '../query/list-query.js'
-import { listPage, readAll, type ListCursor, type RowSource, type UpstreamRows } from '../query/listing.js'
+import { listPage, readAll, selectRows, type ListCursor, type RowSource, type UpstreamRows } from '../query/listing.js'
 import type { CallLimits } from '../throttle/throttle.js'
 import type { UpstreamContext } from '../twilio/client.js'
 import type { EntityAdapter, UpstreamPage } from '../twilio/entity-adapter.js'
@@ -75,6 +75,16 @@ export class EntityService {
       entities: page.rows.map((fields) => this.#resource(connection, entity, fields)),
       nextPageToken: page.next ? this.options.pageTokens.issue(scope, JSON.stringify(page.next)) : ''
     }
+  }
+
+  /** The first `limit` rows matching a query (all without a limit), as one call: the engine of `:executeSqlQuery`. */
+  async select (connection: string, entity: EntityDefinition, text: ListQueryText, limit?: number, limits?: Partial<CallLimits>): Promise<Fields[]> {
+    const adapter = this.#adapter(entity, 'LIST')
+    const query = compileListQuery(entity, text, this.#now())
+    return this.#call(connection, entity, 'LIST', entity.name, async (upstream) =>
+      query.keySid !== undefined
+        ? (await this.#keyRow(upstream, entity, adapter, query)).slice(0, limit)
+        : selectRows(rowSource(upstream, entity, adapter), query, limit), limits)
   }
 
   /** The row a key lookup finds, if it matches the rest of the condition. */
@@ -190,7 +200,7 @@ export class EntityService {
    * Runs an upstream call for the connection (which retries once after a credential refusal), maps its failure
    * and logs it at the connection's `logConfig` level.
    */
-  async #call<T> (connection: string, entity: EntityDefinition, operation: UpstreamCall['operation'], subject: string, send: (upstream: UpstreamContext) => Promise<T>, limits?: CallLimits): Promise<T> {
+  async #call<T> (connection: string, entity: EntityDefinition, operation: UpstreamCall['operation'], subject: string, send: (upstream: UpstreamContext) => Promise<T>, limits?: Partial<CallLimits>): Promise<T> {
     return this.options.connections.run(connection, async (upstream) => {
       const started = performance.now()
       const context = () => ({ entity: entity.name, operation, subject, ms: Math.round(performance.now() - started) })

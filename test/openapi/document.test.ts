@@ -157,6 +157,10 @@ describe('entity paths', () => {
       if (!route) throw new Error(`${name}: unknown operation ${operation}`)
       return `${route.method.toUpperCase()} ${route.item ? itemPath(name) : collectionPath(name)}`
     })
+    // Bulk changes come with Update and Delete.
+    for (const [operation, verb] of [['UPDATE', 'updateEntitiesWithConditions'], ['DELETE', 'deleteEntitiesWithConditions']]) {
+      if (schemaFile(name)['x-entity'].operations.includes(operation)) expected.push(`POST ${collectionPath(name)}:${verb}`)
+    }
     const published = operationsOf(document)
       .filter(({ path }) => path.startsWith(`${CONNECTION_TEMPLATE}/entityTypes/${name}/`))
       .map(({ path, method }) => `${method.toUpperCase()} ${path}`)

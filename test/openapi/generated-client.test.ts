@@ -197,7 +197,7 @@ describe('a client generated from /openapi.json', () => {
       const operation = published.get(outcome.operationId)!
       expect(`${request.method} ${request.path}`, outcome.operationId).toSatisfy((sent: string) =>
         sent.startsWith(`${operation.method.toUpperCase()} `) && matchesTemplate(request.path, operation.path))
-      if (request.method === 'POST' || request.method === 'PATCH') {
+      if ((request.method === 'POST' || request.method === 'PATCH') && !outcome.operationId.startsWith('delete')) {
         expect(request.contentType, outcome.operationId).toMatch(/^application\/json/)
         expect(request.body, outcome.operationId).toMatchObject({ fields: expect.any(Object) })
       }

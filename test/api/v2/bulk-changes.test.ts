@@ -4,7 +4,7 @@
  * changed, the row that failed and the rows not attempted.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { GOOGLE, entityPath, expectEntityList, expectRpcError, startWorld, violatedFields, withoutUpstream, type World } from './support.js'
+import { GOOGLE, entityPath, expectEntityList, expectRpcError, startWorld, violatedFields, withoutUpstream, type EntityName, type World } from './support.js'
 
 let world: World
 beforeAll(async () => { world = await startWorld({ sandbox: { seed: { calls: 12, messages: 30 } } }) })
@@ -14,13 +14,13 @@ afterEach(() => { world.sandbox.control.faults.clear() })
 const bulk = (entity: string, verb: string, conditions?: string): string =>
   `${entityPath(entity)}:${verb}${conditions === undefined ? '' : `?conditions=${encodeURIComponent(conditions)}`}`
 
-async function rows (entity: string, conditions = ''): Promise<Array<Record<string, unknown>>> {
+async function rows (entity: EntityName, conditions = ''): Promise<Array<Record<string, unknown>>> {
   const query = new URLSearchParams({ pageSize: '200', ...(conditions ? { conditions } : {}) })
   return expectEntityList(await world.call('GET', `${entityPath(entity)}?${query}`), entity)
 }
 
 const errorInfo = (answer: { body: any }): Record<string, any> | undefined =>
-  answer.body.error.details.find((detail: { '@type': string }) => detail['@type'].endsWith('ErrorInfo') && detail.reason === 'BULK_CHANGE_INCOMPLETE')
+  answer.body.error.details.find((detail: { '@type': string, reason?: string }) => detail['@type'].endsWith('ErrorInfo') && detail.reason === 'BULK_CHANGE_INCOMPLETE')
 
 describe('updateEntitiesWithConditions', () => {
   it('changes every matching row, leaves the others alone and names the rows it changed', async () => {
