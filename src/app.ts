@@ -12,6 +12,7 @@ import { registerJsonBodies } from './api/json-body.js'
 import { registerConnectionStatusRoutes } from './api/v2/connection-status.js'
 import { registerEntityRoutes } from './api/v2/entities.js'
 import { registerEntityTypeRoutes } from './api/v2/entity-types.js'
+import { registerSqlRoute } from './api/v2/sql.js'
 import { ENTITY_REQUEST_IDS, runtimeSchemas } from './api/v2/schemas.js'
 import { registerCatalogRoutes } from './api/v1/catalog.js'
 import { registerConnectionRoutes } from './api/v1/connections.js'
@@ -198,6 +199,7 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
       observeRuntimeCalls(runtime, metrics, (name) => config.connections.has(name))
       registerEntityTypeRoutes(runtime, connections)
       registerEntityRoutes(runtime, entities)
+      registerSqlRoute(runtime, entities)
       registerConnectionStatusRoutes(runtime, status)
     })
     if (management && manager) {

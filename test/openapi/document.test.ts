@@ -158,7 +158,7 @@ describe('entity paths', () => {
       return `${route.method.toUpperCase()} ${route.item ? itemPath(name) : collectionPath(name)}`
     })
     // Bulk changes come with Update and Delete.
-    for (const [operation, verb] of [['UPDATE', 'updateEntitiesWithConditions'], ['DELETE', 'deleteEntitiesWithConditions']]) {
+    for (const [operation, verb] of [['UPDATE', 'updateEntitiesWithConditions'], ['DELETE', 'deleteEntitiesWithConditions']] as const) {
       if (schemaFile(name)['x-entity'].operations.includes(operation)) expected.push(`POST ${collectionPath(name)}:${verb}`)
     }
     const published = operationsOf(document)
