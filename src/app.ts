@@ -35,6 +35,7 @@ import { registerOpenApi } from './plugins/openapi.js'
 import { ConnectionStatusService } from './runtime/connection-status.js'
 import { ConnectionRuntime } from './runtime/connections.js'
 import { BULK_ROW_LIMIT, EntityService } from './runtime/entity-service.js'
+import { SqlQueries } from './runtime/sql-queries.js'
 import { PageTokens } from './runtime/page-tokens.js'
 import type { SecretStore } from './secrets/secret-store.js'
 import { SLOT_MS } from './throttle/autoscaler.js'
@@ -170,6 +171,7 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
     // Room for every row of the largest bulk change (and a retry each), at no less than 20 rows a second.
     bulkLimits: { budget: limits.budget + 2 * BULK_ROW_LIMIT, deadlineMs: limits.deadlineMs + 50 * BULK_ROW_LIMIT }
   })
+  const queries = new SqlQueries(entities)
   const status = new ConnectionStatusService(connections, clients)
   // Quiet connections scale down even when no call comes to notice it.
   const scaling = setInterval(() => {
@@ -199,7 +201,7 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
       observeRuntimeCalls(runtime, metrics, (name) => config.connections.has(name))
       registerEntityTypeRoutes(runtime, connections)
       registerEntityRoutes(runtime, entities)
-      registerSqlRoute(runtime, entities)
+      registerSqlRoute(runtime, queries)
       registerConnectionStatusRoutes(runtime, status)
     })
     if (management && manager) {
