@@ -10,9 +10,12 @@ import { frameworkErrors, registerErrorHandling } from './api/error-handler.js'
 import { registerHealthRoutes } from './api/health.js'
 import { registerJsonBodies } from './api/json-body.js'
 import { registerConnectionStatusRoutes } from './api/v2/connection-status.js'
-import { registerEntityRoutes } from './api/v2/entities.js'
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, entityNamed, registerEntityRoutes } from './api/v2/entities.js'
 import { registerEntityTypeRoutes } from './api/v2/entity-types.js'
 import { registerSqlRoute } from './api/v2/sql.js'
+import { registerConnectorTaskRoute } from './api/v2/connector-task.js'
+import { ConnectorTasks } from './runtime/connector-task.js'
+import { UnimplementedError } from './errors.js'
 import { ENTITY_REQUEST_IDS, runtimeSchemas } from './api/v2/schemas.js'
 import { registerCatalogRoutes } from './api/v1/catalog.js'
 import { registerConnectionRoutes } from './api/v1/connections.js'
@@ -172,6 +175,13 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
     bulkLimits: { budget: limits.budget + 2 * BULK_ROW_LIMIT, deadlineMs: limits.deadlineMs + 50 * BULK_ROW_LIMIT }
   })
   const queries = new SqlQueries(entities)
+  const tasks = new ConnectorTasks({
+    entities,
+    queries,
+    actions: async () => { throw new UnimplementedError('EXECUTE_ACTION arrives with the actions API') },
+    entityNamed,
+    pageSize: { fallback: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE }
+  })
   const status = new ConnectionStatusService(connections, clients)
   // Quiet connections scale down even when no call comes to notice it.
   const scaling = setInterval(() => {
@@ -202,6 +212,7 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
       registerEntityTypeRoutes(runtime, connections)
       registerEntityRoutes(runtime, entities)
       registerSqlRoute(runtime, queries)
+      registerConnectorTaskRoute(runtime, tasks)
       registerConnectionStatusRoutes(runtime, status)
     })
     if (management && manager) {

@@ -13,8 +13,9 @@ import type { ConnectionParams } from './params.js'
 import { CONNECTION_PATH, connectionOf, connectionParamsSchema, pageSizeOf, pageSizeSchema } from './params.js'
 import { ERROR_RESPONSES, entitySchemaIds } from './schemas.js'
 
-const DEFAULT_PAGE_SIZE = 25
-const MAX_PAGE_SIZE = 200
+/** List's page sizes (Google's): the default and the largest. */
+export const DEFAULT_PAGE_SIZE = 25
+export const MAX_PAGE_SIZE = 200
 
 interface EntityParams extends ConnectionParams { entityId: string }
 interface ListQuery { pageSize?: number, pageToken?: string, conditions?: string, sortBy?: string[], sortOrder?: string[] }
