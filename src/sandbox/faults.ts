@@ -23,7 +23,7 @@ export interface FaultMatch {
   when?: 'before' | 'after'
 }
 
-const FAULT_STATUSES = [429, 500, 503] as const
+const FAULT_STATUSES = [403, 429, 500, 503] as const
 export type FaultStatus = typeof FAULT_STATUSES[number]
 
 /** A fault as queued: defaults applied, `count` the number of requests it still applies to. */
@@ -64,6 +64,7 @@ export function parseFault (input: unknown): Fault {
 export function faultError (status: FaultStatus, retryAfter?: number): TwilioError {
   const headers: Record<string, string> = retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) }
   switch (status) {
+    case 403: return new TwilioError(403, 20403, 'Forbidden', headers)
     case 429: return new TwilioError(429, 20429, 'Too Many Requests', headers)
     case 500: return new TwilioError(500, 20500, 'Internal Server Error', headers)
     case 503: return new TwilioError(503, 20503, 'Service Unavailable', headers)

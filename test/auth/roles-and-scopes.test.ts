@@ -427,6 +427,25 @@ describe('scopes: an admin scoped to one connection (projects/acme/locations/eu/
     expect(new Set(targets)).toEqual(new Set([`${ACME_EU}/connections/team-a`]))
   })
 
+  it('pages through its own operations past newer ones it cannot see: each exactly once', async () => {
+    const teamB = v1Connection(`${ACME_EU}/connections/team-b`)
+    for (let i = 0; i < 3; i++) expect((await gateway.call('PATCH', `${teamB}?updateMask=description`, { description: `b ${i}` })).status).toBe(200)
+    const all = (await gateway.call('GET', `/v1/${ACME_EU}/operations?pageSize=1000`)).body.operations as Array<{ name: string, metadata: { target: string } }>
+    const own = all.filter((operation) => operation.metadata.target === `${ACME_EU}/connections/team-a`).map((operation) => operation.name)
+    expect(own.length).toBeGreaterThan(0)
+    expect(all[0]!.metadata.target).toBe(`${ACME_EU}/connections/team-b`)
+    const seen: string[] = []
+    let token = ''
+    for (let page = 0; page < 50; page++) {
+      const answer = await callAs(teamAAdmin, 'GET', `/v1/${ACME_EU}/operations?pageSize=1${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`)
+      expect(answer.status).toBe(200)
+      seen.push(...answer.body.operations.map((operation: { name: string }) => operation.name))
+      token = answer.body.nextPageToken
+      if (!token) break
+    }
+    expect(seen).toEqual(own)
+  })
+
   // A `%2F` in a path segment arrives decoded as `/`: the token's scope must not be stretched by a name with more
   // segments than the grammar allows (`projects/{p}/locations/{l}/connections/{c}`).
   it.each([

@@ -4,8 +4,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { canReach } from '../auth.js'
 import { parentName } from '../../connections/management.js'
-import { NotFoundError } from '../../errors.js'
-import type { OperationStore } from '../../operations/operations.js'
+import { InvalidArgumentError, NotFoundError } from '../../errors.js'
+import type { Operation, OperationStore } from '../../operations/operations.js'
 import type { PageTokens } from '../../runtime/page-tokens.js'
 import { pageSizeOf, pageSizeSchema } from '../v2/params.js'
 import { ERROR_RESPONSES } from '../v2/schemas.js'
@@ -36,7 +36,7 @@ export function registerOperationRoutes (app: FastifyInstance, operations: Opera
     }
   }, async (request) => find(request))
 
-  app.get<{ Params: { project: string, location: string }, Querystring: { pageSize?: number, pageToken?: string } }>(
+  app.get<{ Params: { project: string, location: string }, Querystring: { pageSize?: number, pageToken?: string, filter?: string } }>(
     `${LOCATION_PATH}/operations`, {
       schema: {
         tags,
@@ -50,11 +50,32 @@ export function registerOperationRoutes (app: FastifyInstance, operations: Opera
       const parent = parentName(request.params.project, request.params.location)
       const scope = { connection: parent, entity: 'v1/operations', conditions: '' }
       const pageSize = pageSizeOf(request.query.pageSize, 50, 1000)
+      if (request.query.filter?.trim()) {
+        throw new InvalidArgumentError('filter is not supported on operations: list them all (newest first) and pick', [
+          { field: 'filter', description: 'is not supported' }
+        ])
+      }
       const offset = request.query.pageToken ? Number(pageTokens.open(scope, request.query.pageToken)) : 0
-      const page = (await operations.list(parent, offset, pageSize + 1)).filter((operation) => canReach(request, operation.metadata.target))
+      // Operations on connections the caller's scopes exclude are skipped, reading on until the page is full.
+      const visible: Operation[] = []
+      let read = offset
+      let nextOffset: number | undefined
+      for (;;) {
+        const batch = await operations.list(parent, read, pageSize + 1)
+        for (const operation of batch) {
+          read++
+          if (!canReach(request, operation.metadata.target)) continue
+          if (visible.length === pageSize) {
+            nextOffset = read - 1
+            break
+          }
+          visible.push(operation)
+        }
+        if (nextOffset !== undefined || batch.length < pageSize + 1) break
+      }
       return {
-        operations: page.slice(0, pageSize),
-        nextPageToken: page.length > pageSize ? pageTokens.issue(scope, String(offset + pageSize)) : '',
+        operations: visible,
+        nextPageToken: nextOffset !== undefined ? pageTokens.issue(scope, String(nextOffset)) : '',
         unreachable: []
       }
     })

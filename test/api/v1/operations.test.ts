@@ -111,6 +111,12 @@ describe('list', () => {
     expect(seen).toEqual(all.body.operations)
   })
 
+  it('refuses a filter rather than ignoring it: 400 naming filter', async () => {
+    const answer = await gateway.call('GET', `/v1/${PARENT}/operations?filter=${encodeURIComponent('done = true')}`)
+    expect(answer.status).toBe(400)
+    expect(answer.body.error.details[0].fieldViolations).toEqual([{ field: 'filter', description: 'is not supported' }])
+  })
+
   it('refuses a tampered page token: 400 naming pageToken', async () => {
     const first = await gateway.call('GET', `/v1/${PARENT}/operations?pageSize=2`)
     const answer = await gateway.call('GET', `/v1/${PARENT}/operations?pageSize=2&pageToken=${encodeURIComponent(tamperedToken(first.body.nextPageToken))}`)

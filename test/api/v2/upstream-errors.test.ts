@@ -83,6 +83,17 @@ describe('Twilio error answers', () => {
       expect(twilioErrorInfo(answer).metadata).toMatchObject({ code: '20003', status: '401' })
     }
   })
+
+  it('403 (Twilio forbids the account this) → 400 FAILED_PRECONDITION, after reading the secrets again once', async () => {
+    world.clearUpstream()
+    inject({ kind: 'status', status: 403, count: 2, method: 'GET' })
+    const answer = await world.call('GET', entityPath('Messages', GOOGLE.message))
+    expectRpcError(answer, 400, 'FAILED_PRECONDITION')
+    expect(twilioErrorInfo(answer).metadata).toMatchObject({ code: '20403', status: '403' })
+    expect(world.upstream().map((request) => request.status)).toEqual([403, 403])
+    // Once Twilio answers again, so does the connection.
+    expect((await world.call('GET', entityPath('Messages', GOOGLE.message))).status).toBe(200)
+  })
 })
 
 describe('rate limiting', () => {
