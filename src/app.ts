@@ -9,6 +9,8 @@ import { observeRuntimeCalls, registerMetricsRoute } from './api/metrics.js'
 import { frameworkErrors, registerErrorHandling } from './api/error-handler.js'
 import { registerHealthRoutes } from './api/health.js'
 import { registerJsonBodies } from './api/json-body.js'
+import { ACTION_REQUEST_IDS, actionSchemas } from './api/v2/action-schemas.js'
+import { registerActionRoutes } from './api/v2/actions.js'
 import { registerConnectionStatusRoutes } from './api/v2/connection-status.js'
 import { registerEntityRoutes } from './api/v2/entities.js'
 import { registerEntityTypeRoutes } from './api/v2/entity-types.js'
@@ -31,6 +33,7 @@ import { IdempotentCalls } from './idempotency/idempotent-calls.js'
 import { MemoryIdempotencyKeyStore, type IdempotencyKeyStore } from './idempotency/key-store.js'
 import { GatewayMetrics } from './metrics.js'
 import { registerOpenApi } from './plugins/openapi.js'
+import { ActionService } from './runtime/action-service.js'
 import { ConnectionStatusService } from './runtime/connection-status.js'
 import { ConnectionRuntime } from './runtime/connections.js'
 import { EntityService } from './runtime/entity-service.js'
@@ -107,6 +110,7 @@ export const BODY_LIMIT_BYTES = 10 * 1024 * 1024
 /** Request bodies whose content a service validates itself; Fastify only checks their envelope. */
 const SERVICE_VALIDATED_BODIES: ReadonlyMap<string, BodyCheck> = new Map([
   ...[...ENTITY_REQUEST_IDS].map((id) => [id, objectBody('an Entity', ['fields'])] as const),
+  ...[...ACTION_REQUEST_IDS].map((id) => [id, objectBody('an ExecuteActionRequest', ['parameters'])] as const),
   [CONNECTION_ID, objectBody('a Connection')]
 ])
 
@@ -126,7 +130,7 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
   registerJsonBodies(app)
   registerAuth(app, { adminToken: config.adminToken, directory: config.callers })
   await registerOpenApi(app, packageJson.version)
-  for (const schema of [...runtimeSchemas(), ...managementSchemas()]) app.addSchema(schema)
+  for (const schema of [...runtimeSchemas(), ...actionSchemas(), ...managementSchemas()]) app.addSchema(schema)
 
   const metrics = config.metrics ?? new GatewayMetrics()
   const cluster = config.cluster ?? {
@@ -166,6 +170,7 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
     idempotency: new IdempotentCalls({ store: cluster.idempotencyKeys, membership: cluster.membership, clock: config.clock }),
     duplicateWaitMs: limits.deadlineMs
   })
+  const actions = new ActionService(entities)
   const status = new ConnectionStatusService(connections, clients)
   // Quiet connections scale down even when no call comes to notice it.
   const scaling = setInterval(() => {
@@ -195,6 +200,7 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
       observeRuntimeCalls(runtime, metrics, (name) => config.connections.has(name))
       registerEntityTypeRoutes(runtime, connections)
       registerEntityRoutes(runtime, entities)
+      registerActionRoutes(runtime, connections, actions)
       registerConnectionStatusRoutes(runtime, status)
     })
     if (management && manager) {
