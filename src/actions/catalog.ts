@@ -7,6 +7,7 @@
 import type { EntityDefinition, EntityName, InputSchema, PropertySchema } from '../entities/catalog.js'
 import { aliasesOf, entity as entityNamed } from '../entities/catalog.js'
 import type { Fields } from '../entities/rows.js'
+import { NotFoundError } from '../errors.js'
 
 export const ACTION_NAMES = [
   'SendMessage', 'MakeCall', 'HangupCall', 'RedactMessage', 'AddOutgoingCallerIds', 'BuyPhoneNumber', 'ReleasePhoneNumber'
@@ -140,4 +141,11 @@ export const ACTIONS: ReadonlyMap<ActionName, ActionDefinition> = new Map(ACTION
 
 export function isActionName (name: string): name is ActionName {
   return ACTIONS.has(name as ActionName)
+}
+
+/** The action a caller names; 404 NOT_FOUND naming the actions there are (and the one meant, for a wrong case). */
+export function actionNamed (name: string): ActionDefinition {
+  if (isActionName(name)) return ACTIONS.get(name)!
+  const near = ACTION_NAMES.find((known) => known.toLowerCase() === name.toLowerCase())
+  throw new NotFoundError(`Action ${name} not found${near ? `; did you mean ${near}?` : ''} (actions: ${ACTION_NAMES.join(', ')})`)
 }

@@ -6,8 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { actionView } from '../../actions/action-view.js'
 import type { ActionDefinition } from '../../actions/catalog.js'
-import { ACTION_NAMES, ACTIONS, isActionName } from '../../actions/catalog.js'
-import { NotFoundError } from '../../errors.js'
+import { ACTION_NAMES, ACTIONS, actionNamed } from '../../actions/catalog.js'
 import type { ActionService } from '../../runtime/action-service.js'
 import type { ConnectionRuntime } from '../../runtime/connections.js'
 import { actionSchemaIds } from './action-schemas.js'
@@ -24,13 +23,6 @@ const tags = ['Actions']
 
 interface ActionParams extends ConnectionParams { action: string }
 interface ExecuteBody { parameters?: unknown }
-
-/** The action a path names; 404 NOT_FOUND naming the actions there are (and the one meant, for a wrong case). */
-function actionNamed (name: string): ActionDefinition {
-  if (isActionName(name)) return ACTIONS.get(name)!
-  const near = ACTION_NAMES.find((known) => known.toLowerCase() === name.toLowerCase())
-  throw new NotFoundError(`Action ${name} not found${near ? `; did you mean ${near}?` : ''} (actions: ${ACTION_NAMES.join(', ')})`)
-}
 
 /** Runs the action a request names and answers Google's `ExecuteActionResponse`. */
 async function executed (service: ActionService, action: ActionDefinition, request: FastifyRequest<{ Params: ConnectionParams, Body: ExecuteBody | null }>, reply: FastifyReply): Promise<{ results: unknown[] }> {
