@@ -9,13 +9,14 @@ import { observeRuntimeCalls, registerMetricsRoute } from './api/metrics.js'
 import { frameworkErrors, registerErrorHandling } from './api/error-handler.js'
 import { registerHealthRoutes } from './api/health.js'
 import { registerJsonBodies } from './api/json-body.js'
+import { ACTION_REQUEST_IDS, actionSchemas } from './api/v2/action-schemas.js'
+import { registerActionRoutes } from './api/v2/actions.js'
 import { registerConnectionStatusRoutes } from './api/v2/connection-status.js'
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, entityNamed, registerEntityRoutes } from './api/v2/entities.js'
 import { registerEntityTypeRoutes } from './api/v2/entity-types.js'
 import { registerSqlRoute } from './api/v2/sql.js'
 import { registerConnectorTaskRoute } from './api/v2/connector-task.js'
 import { ConnectorTasks } from './runtime/connector-task.js'
-import { UnimplementedError } from './errors.js'
 import { ENTITY_REQUEST_IDS, runtimeSchemas } from './api/v2/schemas.js'
 import { registerCatalogRoutes } from './api/v1/catalog.js'
 import { registerConnectionRoutes } from './api/v1/connections.js'
@@ -35,6 +36,8 @@ import { IdempotentCalls } from './idempotency/idempotent-calls.js'
 import { MemoryIdempotencyKeyStore, type IdempotencyKeyStore } from './idempotency/key-store.js'
 import { GatewayMetrics } from './metrics.js'
 import { registerOpenApi } from './plugins/openapi.js'
+import { ActionService } from './runtime/action-service.js'
+import { actionNamed } from './actions/catalog.js'
 import { ConnectionStatusService } from './runtime/connection-status.js'
 import { ConnectionRuntime } from './runtime/connections.js'
 import { BULK_ROW_LIMIT, EntityService } from './runtime/entity-service.js'
@@ -112,6 +115,7 @@ export const BODY_LIMIT_BYTES = 10 * 1024 * 1024
 /** Request bodies whose content a service validates itself; Fastify only checks their envelope. */
 const SERVICE_VALIDATED_BODIES: ReadonlyMap<string, BodyCheck> = new Map([
   ...[...ENTITY_REQUEST_IDS].map((id) => [id, objectBody('an Entity', ['fields'])] as const),
+  ...[...ACTION_REQUEST_IDS].map((id) => [id, objectBody('an ExecuteActionRequest', ['parameters'])] as const),
   [CONNECTION_ID, objectBody('a Connection')]
 ])
 
@@ -131,7 +135,7 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
   registerJsonBodies(app)
   registerAuth(app, { adminToken: config.adminToken, directory: config.callers })
   await registerOpenApi(app, packageJson.version)
-  for (const schema of [...runtimeSchemas(), ...managementSchemas()]) app.addSchema(schema)
+  for (const schema of [...runtimeSchemas(), ...actionSchemas(), ...managementSchemas()]) app.addSchema(schema)
 
   const metrics = config.metrics ?? new GatewayMetrics()
   const cluster = config.cluster ?? {
@@ -175,10 +179,12 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
     bulkLimits: { budget: limits.budget + 2 * BULK_ROW_LIMIT, deadlineMs: limits.deadlineMs + 50 * BULK_ROW_LIMIT }
   })
   const queries = new SqlQueries(entities)
+  const actions = new ActionService(entities)
   const tasks = new ConnectorTasks({
     entities,
     queries,
-    actions: async () => { throw new UnimplementedError('EXECUTE_ACTION arrives with the actions API') },
+    actions: async (connection, name, parameters, idempotencyKey) =>
+      (await actions.execute(connection, actionNamed(name), parameters, idempotencyKey)).results,
     entityNamed,
     pageSize: { fallback: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE }
   })
@@ -213,6 +219,7 @@ export async function buildApp (config: GatewayConfig): Promise<FastifyInstance>
       registerEntityRoutes(runtime, entities)
       registerSqlRoute(runtime, queries)
       registerConnectorTaskRoute(runtime, tasks)
+      registerActionRoutes(runtime, connections, actions)
       registerConnectionStatusRoutes(runtime, status)
     })
     if (management && manager) {

@@ -53,6 +53,8 @@ describe('README walk-through', () => {
     expect(output).toContain('"Name":"Name Updated for 99025*****"')
     expect(output).toMatch(/"ValidationCode":"[0-9]{6}"/)
     expect(output).toContain('"Status":"paused"')
+    expect(output).toContain('"Body":"Sent by the SendMessage action"')
+    expect(output).toMatch(/\{"results":\[\{"Sid":"PN[0-9a-f]{32}","Released":true\}\]\}/)
     expect(output).not.toContain(readFileSync(join(dataDir, 'admin-token'), 'utf8').trim())
   }, 90_000)
 })

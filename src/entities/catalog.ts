@@ -116,17 +116,22 @@ const DOCUMENTS: Record<EntityName, unknown> = {
   OutgoingCallerIds: outgoingCallerIds
 }
 
+/** Alias → canonical name, from the `x-aliases` of the inputs' properties (`From` → `Sender`). */
+export function aliasesOf (...inputs: Array<InputSchema | undefined>): Map<string, string> {
+  const aliases = new Map<string, string>()
+  for (const input of inputs) {
+    for (const [field, property] of Object.entries(input?.properties ?? {})) {
+      for (const alias of property['x-aliases'] ?? []) aliases.set(alias, field)
+    }
+  }
+  return aliases
+}
+
 function define (name: EntityName, document: EntitySchemaDocument): EntityDefinition {
   const operations = document['x-entity'].operations.map((operation) => {
     if (!(OPERATIONS as readonly string[]).includes(operation)) throw new Error(`${name}: unknown operation ${operation}`)
     return operation as Operation
   })
-  const aliases = new Map<string, string>()
-  for (const input of [document.$defs.Create, document.$defs.Update]) {
-    for (const [field, property] of Object.entries(input?.properties ?? {})) {
-      for (const alias of property['x-aliases'] ?? []) aliases.set(alias, field)
-    }
-  }
   return {
     name,
     document,
@@ -136,7 +141,7 @@ function define (name: EntityName, document: EntitySchemaDocument): EntityDefini
     create: document.$defs.Create,
     update: document.$defs.Update,
     createResult: document.$defs.CreateResult?.properties,
-    aliases,
+    aliases: aliasesOf(document.$defs.Create, document.$defs.Update),
     pushDown: new Map((document['x-entity'].pushDown ?? []).map((filter) => [filter.field, filter])),
     deprecation: document['x-entity'].deprecation
   }

@@ -73,14 +73,21 @@ const PUSH_DOWN_MATCH: Record<PushDownFilter['match'], string> = {
   day: '<, <=, =, >=, > (Twilio filters whole UTC days; the gateway keeps exact matches)'
 }
 
-function googleJsonSchema (property: PropertySchema, extra: Record<string, unknown>): Record<string, unknown> {
+/** Whether a property's value may be null (or has no type at all). */
+export function nullableOf (property: PropertySchema): boolean {
+  const types = typesOf(property)
+  return types.length === 0 || types.includes('null')
+}
+
+/** A property in Google's JsonSchema dialect: `type` always an array, `jdbcType` its Google data type, no `x-` keywords. */
+export function googleJsonSchema (property: PropertySchema, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {}
   const types = typesOf(property)
   if (types.length) out.type = types
   for (const keyword of ['format', 'enum', 'pattern', 'description', 'minimum', 'maximum'] as const) {
     if (property[keyword] !== undefined) out[keyword] = property[keyword]
   }
-  if (property.items) out.items = googleJsonSchema(property.items, {})
+  if (property.items) out.items = googleJsonSchema(property.items)
   out.jdbcType = dataTypeOf(property)
   return { ...out, ...extra }
 }
@@ -111,7 +118,7 @@ export function entityTypeView (entity: EntityDefinition, view: 'BASIC' | 'FULL'
       name: field,
       dataType: dataTypeOf(property),
       key: field === key,
-      nullable: field !== key && (writeOnly ? !input.requiredOnCreate : typesOf(property).includes('null') || typesOf(property).length === 0),
+      nullable: field !== key && (writeOnly ? !input.requiredOnCreate : nullableOf(property)),
       description: property.description ?? '',
       additionalDetails: {
         ...(property['x-twilio-name'] ? { twilioName: property['x-twilio-name'] } : {}),

@@ -1,24 +1,32 @@
 /**
- * Create / update payloads → Twilio request parameters: what ajv cannot say about an input (Twilio's name aliases,
- * its one-of groups), and the split into form and path parameters.
+ * Create / update / action payloads → Twilio request parameters: what ajv cannot say about an input (Twilio's name
+ * aliases, its one-of groups), and the split into form and path parameters.
  */
 import type { FieldViolation } from '../errors.js'
-import type { EntityDefinition, InputSchema } from './catalog.js'
+import type { InputSchema } from './catalog.js'
 import type { Fields } from './rows.js'
+
+/** How the names of a payload are spelled in violations: `fields.From`, `parameters.CallSid`. */
+export interface InputNaming {
+  /** Where the payload sits in the request (`fields`, `parameters`). */
+  root: string
+  /** What one of its names is, for messages (`Messages field`, `SendMessage parameter`). */
+  noun: string
+}
 
 /**
  * Renames Twilio's own input names to the canonical ones (`From` → `Sender`, `FriendlyName` → `Name`). Giving both
  * names with different values is a violation; with equal values they are one field.
  */
-export function canonicalInput (entity: EntityDefinition, fields: Fields): { fields: Fields, violations: FieldViolation[] } {
+export function canonicalInput (aliases: ReadonlyMap<string, string>, fields: Fields, naming: InputNaming): { fields: Fields, violations: FieldViolation[] } {
   const canonical: Fields = {}
   const violations: FieldViolation[] = []
   for (const [name, value] of Object.entries(fields)) {
-    const target = entity.aliases.get(name)
+    const target = aliases.get(name)
     if (target === undefined) {
-      if (!(name in canonical)) canonical[name] = value
-    } else if (target in fields && !sameValue(fields[target], value)) {
-      violations.push({ field: `fields.${name}`, description: `and fields.${target} name the same ${entity.name} field with different values` })
+      if (!Object.hasOwn(canonical, name)) canonical[name] = value
+    } else if (Object.hasOwn(fields, target) && !sameValue(fields[target], value)) {
+      violations.push({ field: `${naming.root}.${name}`, description: `and ${naming.root}.${target} name the same ${naming.noun} with different values` })
     } else {
       canonical[target] = value
     }
@@ -31,10 +39,19 @@ function sameValue (a: unknown, b: unknown): boolean {
 }
 
 /** Twilio's one-of groups the fields leave unsatisfied, e.g. a message needs one of Sender / MessagingServiceSid. */
-export function missingOneOf (schema: InputSchema, fields: Fields): FieldViolation[] {
+export function missingOneOf (schema: InputSchema, fields: Fields, root: string): FieldViolation[] {
   return (schema['x-required-one-of'] ?? [])
     .filter((group) => !group.some((field) => fields[field] !== undefined))
-    .map((group) => ({ field: 'fields', description: `needs one of ${group.join(', ')}` }))
+    .map((group) => ({ field: root, description: `needs one of ${group.join(', ')}` }))
+}
+
+/**
+ * The one-of groups of an input spelled out in JSON Schema (`allOf` of `anyOf` of `required`), for publishing;
+ * `namesOf` gives the names a field may be sent under (with its aliases, where those are properties too).
+ */
+export function oneOfGroupsSchema (schema: InputSchema, namesOf: (field: string) => string[] = (field) => [field]): { allOf?: unknown[] } {
+  const groups = schema['x-required-one-of'] ?? []
+  return groups.length ? { allOf: groups.map((group) => ({ anyOf: group.flatMap(namesOf).map((name) => ({ required: [name] })) })) } : {}
 }
 
 export interface TwilioParams {

@@ -16,7 +16,7 @@ export async function registerOpenApi (app: FastifyInstance, version: string): P
         title: 'Twilio connector gateway',
         version,
         description: 'Twilio resources as Google Cloud Integration Connectors entities: the v2 runtime API ' +
-          '(entity types, entities, connection status) in Google\'s wire format. Errors are google.rpc.Status JSON.'
+          '(entity types, entities, actions, connection status) in Google\'s wire format. Errors are google.rpc.Status JSON.'
       },
       components: {
         securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'A gateway token (GATEWAY_ADMIN_TOKEN).' } }
@@ -24,6 +24,7 @@ export async function registerOpenApi (app: FastifyInstance, version: string): P
       security: [{ bearerAuth: [] }],
       tags: [
         { name: 'Schema', description: 'Entity types and their fields' },
+        { name: 'Actions', description: 'Actions (SendMessage, MakeCall …): one entity operation each, with typed parameters and results' },
         { name: 'Connection', description: 'Connection status' }
       ]
     },

@@ -104,7 +104,7 @@ export function upstreamError (error: unknown, call: UpstreamCall): GatewayError
       [detail, retryInfoDetail(seconds)], { retryAfterSeconds: seconds })
   }
   if (body.code === 20009) {
-    return new GatewayError('FAILED_PRECONDITION', `${call.subject} cannot be deleted yet. ${twilioSays}`, [detail])
+    return new GatewayError('FAILED_PRECONDITION', `${call.subject} cannot be ${call.operation === 'UPDATE' ? 'changed' : 'deleted'} yet. ${twilioSays}`, [detail])
   }
   if (body.status >= 500) return unavailable(call, twilioSays, [detail])
   return new GatewayError('INVALID_ARGUMENT', `${call.subject}: ${twilioSays}`, [detail])

@@ -128,6 +128,7 @@ function plausible (name: string, template: string, connection: readonly string[
       const entity = /\/entityTypes\/(\w+)\/entities\//.exec(template)?.[1]
       return fc.constantFrom(...(entity ? SIDS_BY_ENTITY[entity] ?? [] : Object.values(SIDS)))
     }
+    case 'action': return fc.constantFrom('SendMessage', 'HangupCall', 'ReleasePhoneNumber', 'sendmessage', 'Nope')
     case 'operation': return fc.constantFrom('operation-1700000000000-ab')
     case 'provider': case 'connector': return fc.constant('twilio')
     case 'version': return fc.constant('1')
@@ -214,6 +215,8 @@ const validFields = fc.constantFrom(
 const bodyText: fc.Arbitrary<string | undefined> = fc.oneof(
   fc.constant(undefined),
   validFields.map((fields) => JSON.stringify({ fields })),
+  fc.oneof(validFields, fc.record({ CallSid: fc.oneof(fc.constant(SIDS.call), sidLike, hostileSegment), Sid: fc.oneof(sidLike, hostileSegment) }, { requiredKeys: [] }))
+    .map((parameters) => JSON.stringify({ parameters })),
   fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value)),
   fc.jsonValue({ maxDepth: 3, stringUnit: 'binary' }).map((value) => JSON.stringify(value)),
   fc.dictionary(fc.oneof(fc.constantFrom(...FIELD_NAMES), fc.string({ maxLength: 8 })), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 6 })

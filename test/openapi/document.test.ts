@@ -325,6 +325,61 @@ describe('entity components', () => {
   })
 })
 
+describe('action paths', () => {
+  const ACTIONS = ['SendMessage', 'MakeCall', 'HangupCall', 'RedactMessage', 'AddOutgoingCallerIds', 'BuyPhoneNumber', 'ReleasePhoneNumber']
+  const CREATING = ['SendMessage', 'MakeCall', 'AddOutgoingCallerIds', 'BuyPhoneNumber']
+  const executePath = (name: string): string => `${CONNECTION_TEMPLATE}/actions/${name}:execute`
+  const parametersOf = (name: string): string | undefined => componentName(component(`${name}Request`).properties?.parameters)
+  const resultsOf = (name: string): string | undefined => componentName(component(`${name}Response`).properties?.results?.items)
+
+  it('publishes the actions list, one action, and one execute path per action, and no other action path', () => {
+    const published = operationsOf(document).filter(({ path }) => path.includes('/actions')).map(({ path, method, operation }) => [method, path, operation.operationId])
+    expect(published).toEqual([
+      ['get', `${CONNECTION_TEMPLATE}/actions`, 'listActions'],
+      ['get', `${CONNECTION_TEMPLATE}/actions/{action}`, 'getAction'],
+      ...ACTIONS.map((name) => ['post', executePath(name), `execute${name}`])
+    ])
+    expect(componentName(jsonSchemaOf(document.paths[`${CONNECTION_TEMPLATE}/actions`]?.get?.responses['200']))).toBe('ListActionsResponse')
+    expect(componentName(jsonSchemaOf(document.paths[`${CONNECTION_TEMPLATE}/actions/{action}`]?.get?.responses['200']))).toBe('Action')
+  })
+
+  it.each(ACTIONS)('types %s:execute: a required ExecuteActionRequest body with its parameters, and its result rows', (name) => {
+    const execute = document.paths[executePath(name)]?.post
+    expect(execute?.requestBody?.required).toBe(true)
+    expect(componentName(jsonSchemaOf(execute?.requestBody))).toBe(`${name}Request`)
+    expect(component(`${name}Request`).required).toEqual(['parameters'])
+    expect(componentName(jsonSchemaOf(execute?.responses['200']))).toBe(`${name}Response`)
+    expect(component(`${name}Response`).required).toEqual(['results'])
+    expect(component(`${name}Response`).properties?.results?.type).toBe('array')
+    const query = (execute?.parameters ?? []).filter((parameter) => parameter.in !== 'path').map((parameter) => parameter.name).sort()
+    expect(query, 'the idempotency key, on creating actions only').toEqual(CREATING.includes(name) ? ['idempotency-key', 'requestId'] : [])
+  })
+
+  it('types the actions that wrap an entity create as that create: its input and its answer', () => {
+    expect(ACTIONS.map((name) => [name, parametersOf(name), resultsOf(name)])).toEqual([
+      ['SendMessage', 'MessagesCreate', 'Messages'],
+      ['MakeCall', 'CallsCreate', 'Calls'],
+      ['HangupCall', 'HangupCallParameters', 'Calls'],
+      ['RedactMessage', 'RedactMessageParameters', 'Messages'],
+      ['AddOutgoingCallerIds', 'OutgoingCallerIdsCreate', 'OutgoingCallerIdsCreateResult'],
+      ['BuyPhoneNumber', 'IncomingPhoneNumbersCreate', 'IncomingPhoneNumbers'],
+      ['ReleasePhoneNumber', 'ReleasePhoneNumberParameters', 'ReleasePhoneNumberResult']
+    ])
+  })
+
+  it('types the Sid-taking actions\' parameters: the Sid of the right kind, required, Sid accepted for it', () => {
+    for (const [name, parameter, entity] of [['HangupCall', 'CallSid', 'Calls'], ['RedactMessage', 'MessageSid', 'Messages'], ['ReleasePhoneNumber', 'PhoneNumberSid', 'IncomingPhoneNumbers']]) {
+      const parameters = component(`${name}Parameters`)
+      const pattern = schemaFile(entity!)['x-entity'].idPattern
+      expect(parameters.required, name).toEqual([parameter])
+      expect(parameters.additionalProperties, name).toBe(false)
+      expect(parameters.properties?.[parameter!], name).toMatchObject({ type: 'string', pattern })
+      expect(parameters.properties?.Sid?.description, name).toMatch(new RegExp(`^Twilio's name for ${parameter}`))
+    }
+    expect(component('ReleasePhoneNumberResult')).toMatchObject({ required: ['Sid', 'Released'], properties: { Released: { type: 'boolean' } } })
+  })
+})
+
 describe('entity fields as users see them', () => {
   it('names the Messages sender Sender, not Twilio\'s From, which inputs accept only as an alias', () => {
     expect(Object.keys(component('Messages').properties ?? {})).toContain('Sender')

@@ -161,7 +161,7 @@ describe('a client generated from /openapi.json', () => {
     expect(generatedTypes).toMatch(/\bSid: string;/)
   })
 
-  it('type-checks strictly with every entity operation called, and rejects each misuse', { timeout: TIMEOUT_MS }, () => {
+  it('type-checks strictly with every entity operation and action called, and rejects each misuse', { timeout: TIMEOUT_MS }, () => {
     const { usage, probe } = typeCheck()
     // Compared as text, so that a failure shows TypeScript's messages with file and line.
     expect(format(usage), 'TypeScript diagnostics of the generated types and the usage').toBe('')
@@ -181,13 +181,13 @@ describe('a client generated from /openapi.json', () => {
     expect(unmet.map((expected) => `fixture line ${expected.line + 1}: ${expected.directive}`), shown).toEqual([])
   })
 
-  it('reaches a route for every entity operation, with payloads the gateway accepts', { timeout: TIMEOUT_MS }, async () => {
+  it('reaches a route for every entity operation and action, with payloads the gateway accepts', { timeout: TIMEOUT_MS }, async () => {
     const usage = await import(/* @vite-ignore */ pathToFileURL(USAGE_FILE).href) as UsageModule
     const requests: RecordedRequest[] = []
     const outcomes = await usage.callEveryOperation(usage.gatewayClient(injectingFetch(requests), ADMIN_TOKEN))
 
     const published = new Map(operationsOf(document)
-      .filter(({ path }) => path.includes('/entityTypes/') && path.includes('/entities'))
+      .filter(({ path }) => (path.includes('/entityTypes/') && path.includes('/entities')) || path.includes('/actions'))
       .map(({ path, method, operation }) => [operation.operationId ?? '', { path, method }]))
     expect(outcomes.map((outcome) => outcome.operationId).sort()).toEqual([...published.keys()].sort())
     expect(requests).toHaveLength(outcomes.length)
@@ -199,7 +199,7 @@ describe('a client generated from /openapi.json', () => {
         sent.startsWith(`${operation.method.toUpperCase()} `) && matchesTemplate(request.path, operation.path))
       if ((request.method === 'POST' || request.method === 'PATCH') && !outcome.operationId.startsWith('delete')) {
         expect(request.contentType, outcome.operationId).toMatch(/^application\/json/)
-        expect(request.body, outcome.operationId).toMatchObject({ fields: expect.any(Object) })
+        expect(request.body, outcome.operationId).toMatchObject(request.path.includes('/actions/') ? { parameters: expect.any(Object) } : { fields: expect.any(Object) })
       }
       // Routing, authentication and input validation passed: the gateway only misses the (unregistered) connection.
       expect({ operationId: outcome.operationId, status: outcome.status, error: outcome.error }).toEqual({

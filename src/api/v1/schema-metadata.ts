@@ -1,9 +1,12 @@
 /**
  * A connection's schema metadata in the v1 API: `connectionSchemaMetadata` (+ `:refresh`), `runtimeEntitySchemas`
- * and `runtimeActionSchemas`, generated from `schemas/` like the v2 entity types (with v1's key names: `field`,
+ * and `runtimeActionSchemas`, generated like the v2 entity types and actions (with v1's key names: `field`,
  * `parameter`).
  */
 import type { FastifyInstance } from 'fastify'
+import { actionView } from '../../actions/action-view.js'
+import type { ActionDefinition } from '../../actions/catalog.js'
+import { ACTION_NAMES, ACTIONS, isActionName } from '../../actions/catalog.js'
 import type { ConnectionManager } from '../../connections/management.js'
 import { parentName } from '../../connections/management.js'
 import { ENTITIES } from '../../entities/catalog.js'
@@ -25,6 +28,18 @@ function equalityFilter (filter: string | undefined, key: 'entity' | 'action'): 
     throw new InvalidArgumentError(`filter is required, in the form ${key}="<name>"`, [{ field: 'filter', description: `must be ${key}="<name>"` }])
   }
   return match[1]!
+}
+
+/** v1's RuntimeActionSchema: the v2 Action with v1's key names (`parameter`, `field`); with the schemas as strings when asked. */
+function runtimeActionSchema (action: ActionDefinition, schemaAsString: boolean): Record<string, unknown> {
+  const { name, inputParameters, resultMetadata, ...view } = actionView(action, 'FULL')
+  return {
+    action: name,
+    ...view,
+    inputParameters: inputParameters!.map(({ name, additionalDetails: _details, ...parameter }) => ({ parameter: name, ...parameter })),
+    resultMetadata: resultMetadata!.map(({ name, ...field }) => ({ field: name, ...field })),
+    ...(schemaAsString ? { inputSchemaAsString: JSON.stringify(view.inputJsonSchema), resultSchemaAsString: JSON.stringify(view.resultJsonSchema) } : {})
+  }
 }
 
 function runtimeEntitySchema (name: string): Record<string, unknown> {
@@ -51,7 +66,7 @@ export function registerSchemaMetadataRoutes (app: FastifyInstance, manager: Con
   const metadata = (connection: Record<string, unknown> & { name: string }) => ({
     name: `${connection.name}/connectionSchemaMetadata`,
     entities: [...ENTITIES.keys()],
-    actions: [],
+    actions: [...ACTION_NAMES],
     updateTime: connection.updateTime,
     refreshTime: connection.updateTime,
     state: 'UPDATED'
@@ -89,16 +104,25 @@ export function registerSchemaMetadataRoutes (app: FastifyInstance, manager: Con
     return { runtimeEntitySchemas: ENTITIES.has(entity as never) ? [runtimeEntitySchema(entity)] : [], nextPageToken: '' }
   })
 
-  app.get<{ Params: ConnectionParams, Querystring: { filter?: string } }>(`${base}/runtimeActionSchemas`, {
+  app.get<{ Params: ConnectionParams, Querystring: { filter?: string, schemaAsString?: boolean } }>(`${base}/runtimeActionSchemas`, {
     schema: {
       tags,
       operationId: 'listRuntimeActionSchemas',
-      querystring: { type: 'object', properties: { filter: { type: 'string', description: 'action="<name>" (required)' }, schemaAsString: { type: 'boolean' } } },
+      querystring: {
+        type: 'object',
+        properties: {
+          filter: { type: 'string', description: 'action="<name>" (required)' },
+          schemaAsString: { type: 'boolean', description: 'Also answer both JSON schemas as strings (inputSchemaAsString, resultSchemaAsString).' }
+        }
+      },
       response: { 200: { $ref: 'ListRuntimeActionSchemasResponse#' }, ...ERROR_RESPONSES }
     }
   }, async (request) => {
-    equalityFilter(request.query.filter, 'action')
+    const action = equalityFilter(request.query.filter, 'action')
     await connectionOf(request.params)
-    return { runtimeActionSchemas: [], nextPageToken: '' }
+    return {
+      runtimeActionSchemas: isActionName(action) ? [runtimeActionSchema(ACTIONS.get(action)!, request.query.schemaAsString === true)] : [],
+      nextPageToken: ''
+    }
   })
 }

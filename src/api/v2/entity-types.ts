@@ -4,24 +4,14 @@
 import type { FastifyInstance } from 'fastify'
 import { ENTITIES } from '../../entities/catalog.js'
 import { entityTypeView } from '../../entities/entity-type-view.js'
-import { InvalidArgumentError } from '../../errors.js'
 import type { ConnectionRuntime } from '../../runtime/connections.js'
 import { entityNamed } from './entities.js'
 import type { ConnectionParams } from './params.js'
-import { CONNECTION_PATH, connectionOf, connectionParamsSchema, pageSizeOf, pageSizeSchema } from './params.js'
+import { CONNECTION_PATH, connectionOf, connectionParamsSchema, fixedListPage, pageSizeOf, pageSizeSchema } from './params.js'
 import { ERROR_RESPONSES } from './schemas.js'
 
 const LIST_VIEWS = ['ENTITY_TYPE_VIEW_UNSPECIFIED', 'ENTITY_TYPE_VIEW_BASIC', 'ENTITY_TYPE_VIEW_FULL']
 const GET_VIEWS = ['ENTITY_TYPE_SCHEMA_VIEW_UNSPECIFIED', 'ENTITY_TYPE_SCHEMA_VIEW_BASIC', 'ENTITY_TYPE_SCHEMA_VIEW_ENRICHED']
-
-function offsetOf (pageToken: string | undefined): number {
-  if (!pageToken) return 0
-  const offset = /^[0-9]{1,3}$/.test(pageToken) ? Number(pageToken) : Number.NaN
-  if (!(offset < ENTITIES.size)) {
-    throw new InvalidArgumentError('pageToken is not a token this list issued', [{ field: 'pageToken', description: 'must be a nextPageToken of this list' }])
-  }
-  return offset
-}
 
 export function registerEntityTypeRoutes (app: FastifyInstance, connections: ConnectionRuntime): void {
   app.get<{ Params: ConnectionParams, Querystring: { view?: string, pageSize?: number, pageToken?: string } }>(
@@ -45,14 +35,8 @@ export function registerEntityTypeRoutes (app: FastifyInstance, connections: Con
     }, async (request) => {
       await connections.connection(connectionOf(request.params))
       const view = request.query.view === 'ENTITY_TYPE_VIEW_BASIC' ? 'BASIC' : 'FULL'
-      const offset = offsetOf(request.query.pageToken)
-      const pageSize = pageSizeOf(request.query.pageSize, 25, 100)
-      const all = [...ENTITIES.values()]
-      const next = offset + pageSize
-      return {
-        types: all.slice(offset, next).map((entity) => entityTypeView(entity, view)),
-        nextPageToken: next < all.length ? String(next) : ''
-      }
+      const { page, nextPageToken } = fixedListPage([...ENTITIES.values()], pageSizeOf(request.query.pageSize, 25, 100), request.query.pageToken)
+      return { types: page.map((entity) => entityTypeView(entity, view)), nextPageToken }
     })
 
   app.get<{ Params: ConnectionParams & { entityType: string }, Querystring: { view?: string } }>(

@@ -2,7 +2,7 @@
  * The idempotency key of a creating call: Google's `requestId` query parameter or an `Idempotency-Key` header
  * (either; both only when they agree).
  */
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { InvalidArgumentError } from '../../errors.js'
 
 export interface IdempotencyQuery { requestId?: string }
@@ -36,4 +36,9 @@ export function idempotencyKeyOf (request: FastifyRequest): string | undefined {
     ])
   }
   return key
+}
+
+/** Marks an answer replayed from an earlier call with the same key (`Idempotent-Replayed: true`). */
+export function markReplayed (reply: FastifyReply, replayed: boolean): void {
+  if (replayed) reply.header('idempotent-replayed', 'true')
 }

@@ -3,6 +3,7 @@
  * as `alt`, `prettyPrint`, `$.xgafv`, `executionConfig.headers`) are accepted and ignored.
  */
 import { connectionName } from '../../connections/connection.js'
+import { InvalidArgumentError } from '../../errors.js'
 
 /** `/v2/projects/{project}/locations/{location}/connections/{connection}` */
 export const CONNECTION_PATH = '/v2/projects/:project/locations/:location/connections/:connection'
@@ -35,3 +36,22 @@ export const pageSizeSchema = (defaultSize: number, maximum: number): Record<str
   minimum: 0,
   description: `Rows per page: default ${defaultSize}, at most ${maximum} (larger values are lowered to ${maximum}).`
 })
+
+function fixedListOffset (pageToken: string | undefined, size: number): number {
+  if (!pageToken) return 0
+  const offset = /^[0-9]{1,3}$/.test(pageToken) ? Number(pageToken) : Number.NaN
+  if (!(offset < size)) {
+    throw new InvalidArgumentError('pageToken is not a token this list issued', [{ field: 'pageToken', description: 'must be a nextPageToken of this list' }])
+  }
+  return offset
+}
+
+/**
+ * One page of a fixed list (entity types, actions): a page token is the position of the page's first item; one the
+ * list cannot have issued is 400 INVALID_ARGUMENT.
+ */
+export function fixedListPage<T> (items: readonly T[], pageSize: number, pageToken: string | undefined): { page: T[], nextPageToken: string } {
+  const offset = fixedListOffset(pageToken, items.length)
+  const next = offset + pageSize
+  return { page: items.slice(offset, next), nextPageToken: next < items.length ? String(next) : '' }
+}

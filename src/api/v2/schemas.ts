@@ -6,6 +6,7 @@
  */
 import type { EntityDefinition, InputSchema, PropertySchema } from '../../entities/catalog.js'
 import { ENTITIES } from '../../entities/catalog.js'
+import { oneOfGroupsSchema } from '../../entities/inputs.js'
 
 type Schema = Record<string, unknown>
 
@@ -14,6 +15,20 @@ const freeForm = { type: 'object', additionalProperties: true }
 const RPC_STATUS_ID = 'GoogleRpcStatus'
 /** Every runtime route answers its errors as google.rpc.Status. */
 export const ERROR_RESPONSES = { '4xx': { $ref: `${RPC_STATUS_ID}#` }, '5xx': { $ref: `${RPC_STATUS_ID}#` } }
+
+/** A list of schemas as Google answers it (entity types, actions): the items, `nextPageToken`, the names left out. */
+export function schemaListResponse ($id: string, key: string, itemId: string, unsupportedKey: string): Schema {
+  return {
+    $id,
+    type: 'object',
+    required: [key, 'nextPageToken'],
+    properties: {
+      [key]: { type: 'array', items: { $ref: `${itemId}#` } },
+      nextPageToken: { type: 'string', description: 'Empty on the last page.' },
+      [unsupportedKey]: { type: 'array', items: { type: 'string' } }
+    }
+  }
+}
 
 const sharedSchemas: Schema[] = [
   {
@@ -66,16 +81,7 @@ const sharedSchemas: Schema[] = [
       metadata: freeForm
     }
   },
-  {
-    $id: 'ListEntityTypesResponse',
-    type: 'object',
-    required: ['types', 'nextPageToken'],
-    properties: {
-      types: { type: 'array', items: { $ref: 'EntityType#' } },
-      nextPageToken: { type: 'string', description: 'Empty on the last page.' },
-      unsupportedTypeNames: { type: 'array', items: { type: 'string' } }
-    }
-  },
+  schemaListResponse('ListEntityTypesResponse', 'types', 'EntityType', 'unsupportedTypeNames'),
   {
     $id: 'CheckStatusResponse',
     type: 'object',
@@ -147,10 +153,9 @@ function envelope ($id: string, description: string, fieldsRef: string, withName
  * An input schema as published: Twilio's own names (`From`, `FriendlyName`) appear as alias properties, and the
  * one-of groups the gateway enforces (`x-required-one-of`) are spelled out as `anyOf` so clients can see them.
  */
-function publishedInput (schema: InputSchema, verb: string): Schema {
-  const { title, properties, ...rest } = schema
+export function publishedInput (schema: InputSchema, description: string): Schema {
+  const { title: _title, properties, ...rest } = schema
   const published: Record<string, PropertySchema> = {}
-  const namesOf = (field: string): string[] => [field, ...(properties[field]?.['x-aliases'] ?? [])]
   for (const [field, property] of Object.entries(properties)) {
     published[field] = property
     const { 'x-aliases': aliases = [], ...aliasProperty } = property
@@ -158,14 +163,11 @@ function publishedInput (schema: InputSchema, verb: string): Schema {
       published[alias] = { ...aliasProperty, description: `Twilio's name for ${field}; give one or the other. ${property.description ?? ''}`.trim() }
     }
   }
-  const oneOf = schema['x-required-one-of'] ?? []
   return {
     ...rest,
-    description: `${title}: the fields a ${verb} accepts. ${schema.description}`.trim(),
+    description,
     properties: published,
-    ...(oneOf.length
-      ? { allOf: oneOf.map((group) => ({ anyOf: group.flatMap(namesOf).map((name) => ({ required: [name] })) })) }
-      : {})
+    ...oneOfGroupsSchema(schema, (field) => [field, ...(properties[field]?.['x-aliases'] ?? [])])
   }
 }
 
@@ -203,7 +205,8 @@ function entityComponentSchemas (entity: EntityDefinition): Schema[] {
     [entity.update, ids.update, ids.updateRequest, 'update']
   ] as const) {
     if (!schema) continue
-    schemas.push({ $id: id, ...publishedInput(schema, verb), ...(deprecated ? { deprecated: true } : {}) })
+    const description = `${schema.title}: the fields a ${verb} accepts. ${schema.description}`.trim()
+    schemas.push({ $id: id, ...publishedInput(schema, description), ...(deprecated ? { deprecated: true } : {}) })
     schemas.push(envelope(requestId, `The body of a ${entity.name} ${verb}.`, id, false, deprecated))
   }
   if (entity.createResult) {

@@ -1,7 +1,7 @@
 /**
  * A connection's schema metadata in the v1 API: `connectionSchemaMetadata` and its `:refresh` operation,
- * `runtimeEntitySchemas` with v1's key names agreeing with the v2 entity types, `runtimeActionSchemas` (none), the
- * required filters, and 404 for unknown connections.
+ * `runtimeEntitySchemas` and `runtimeActionSchemas` with v1's key names agreeing with the v2 entity types and actions,
+ * the required filters, and 404 for unknown connections.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestGateway } from '../../helpers/gateway.js'
@@ -11,6 +11,7 @@ import {
 } from './support.js'
 
 const ENTITIES = ['Recordings', 'Calls', 'Feedback', 'FeedbackSummary', 'Messages', 'IncomingPhoneNumbers', 'OutgoingCallerIds']
+const ACTIONS = ['SendMessage', 'MakeCall', 'HangupCall', 'RedactMessage', 'AddOutgoingCallerIds', 'BuyPhoneNumber', 'ReleasePhoneNumber']
 const CONNECTION = `${PARENT}/connections/schemas`
 
 let gateway: TestGateway
@@ -26,13 +27,13 @@ afterAll(async () => {
 const filterQuery = (filter: string): string => `filter=${encodeURIComponent(filter)}`
 
 describe('connectionSchemaMetadata', () => {
-  it('names the seven entities, no actions, and its state', async () => {
+  it('names the seven entities, the seven actions and its state', async () => {
     const answer = await gateway.call('GET', `${connectionUrl('schemas')}/connectionSchemaMetadata?alt=json`)
     expect(answer.status).toBe(200)
     expect(answer.body).toEqual({
       name: `${CONNECTION}/connectionSchemaMetadata`,
       entities: ENTITIES,
-      actions: [],
+      actions: ACTIONS,
       updateTime: expect.stringMatching(TIMESTAMP),
       refreshTime: expect.stringMatching(TIMESTAMP),
       state: 'UPDATED'
@@ -113,7 +114,45 @@ describe('runtimeEntitySchemas', () => {
 })
 
 describe('runtimeActionSchemas', () => {
-  it('answers an empty list: the connector has no actions', async () => {
+  it('answers one schema for action="SendMessage", with v1 key names (parameter, field)', async () => {
+    const answer = await gateway.call('GET', `${connectionUrl('schemas')}/runtimeActionSchemas?${filterQuery('action="SendMessage"')}`)
+    expect(answer.status).toBe(200)
+    expect(answer.body.nextPageToken).toBe('')
+    const [schema, ...rest] = answer.body.runtimeActionSchemas as Body[]
+    expect(rest).toEqual([])
+    expect(Object.keys(schema!).sort()).toEqual(['action', 'description', 'displayName', 'inputJsonSchema', 'inputParameters', 'resultJsonSchema', 'resultMetadata'])
+    expect(schema!.action).toBe('SendMessage')
+    const inputs = schema!.inputParameters as Body[]
+    for (const input of inputs) {
+      expect(Object.keys(input).sort()).toEqual(['dataType', 'description', 'jsonSchema', 'nullable', 'parameter'])
+    }
+    expect(inputs.find((input) => input.parameter === 'To')).toMatchObject({ dataType: 'VARCHAR', nullable: false })
+    const results = schema!.resultMetadata as Body[]
+    for (const result of results) expect(Object.keys(result).sort()).toEqual(['dataType', 'description', 'field', 'jsonSchema', 'nullable'])
+    expect(results.find((result) => result.field === 'NumSegments')).toMatchObject({ dataType: 'INTEGER', nullable: true })
+  })
+
+  it.each(ACTIONS)('agrees with the v2 action %s (names, types, nullability, JSON schemas)', async (action) => {
+    const v1 = await gateway.call('GET', `${connectionUrl('schemas')}/runtimeActionSchemas?${filterQuery(`action="${action}"`)}`)
+    const v2 = await gateway.call('GET', `/v2/${CONNECTION}/actions/${action}`)
+    expect(v1.status).toBe(200)
+    expect(v2.status).toBe(200)
+    const [schema] = v1.body.runtimeActionSchemas as Body[]
+    expect([schema!.action, schema!.displayName, schema!.description]).toEqual([v2.body.name, v2.body.displayName, v2.body.description])
+    expect([schema!.inputJsonSchema, schema!.resultJsonSchema]).toEqual([v2.body.inputJsonSchema, v2.body.resultJsonSchema])
+    const facts = (items: Body[], key: string): unknown[] => items.map((item) => [item[key], item.dataType, item.nullable, item.description, item.jsonSchema])
+    expect(facts(schema!.inputParameters, 'parameter')).toEqual(facts(v2.body.inputParameters, 'name'))
+    expect(facts(schema!.resultMetadata, 'field')).toEqual(facts(v2.body.resultMetadata, 'name'))
+  })
+
+  it('adds both schemas as strings with schemaAsString=true', async () => {
+    const answer = await gateway.call('GET', `${connectionUrl('schemas')}/runtimeActionSchemas?${filterQuery('action="HangupCall"')}&schemaAsString=true`)
+    const [schema] = answer.body.runtimeActionSchemas as Body[]
+    expect(JSON.parse(schema!.inputSchemaAsString)).toEqual(schema!.inputJsonSchema)
+    expect(JSON.parse(schema!.resultSchemaAsString)).toEqual(schema!.resultJsonSchema)
+  })
+
+  it('answers an empty list for an action the connector does not have', async () => {
     const answer = await gateway.call('GET', `${connectionUrl('schemas')}/runtimeActionSchemas?${filterQuery('action="X"')}`)
     expect(answer.status).toBe(200)
     expect(answer.body).toEqual({ runtimeActionSchemas: [], nextPageToken: '' })

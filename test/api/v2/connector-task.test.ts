@@ -2,7 +2,8 @@
  * `:executeConnectorTask`: the Connectors task's inputs and outputs. The examples of Google's Twilio connector page
  * (List and Get Recordings, Delete a Call, Create Feedback and FeedbackSummary, Create and Update a Message — by
  * entityId and by filterClause — Update IncomingPhoneNumbers and OutgoingCallerIds) run as written, against the
- * sandbox that holds the page's records; every task operation is covered, and bad inputs answer 400 naming them.
+ * sandbox that holds the page's records; every task operation is covered (actions included), and bad inputs answer
+ * 400 naming them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SANDBOX_PATH } from '../../helpers/gateway.js'
@@ -127,6 +128,27 @@ describe('the other operations and shapes', () => {
     expect(body.connectorOutputPayload.length).toBeLessThanOrEqual(25)
     expect(body.connectorOutputPayload.every((row: Record<string, unknown>) => Object.keys(row).join() === 'Sid,Status' && row.Status === 'delivered')).toBe(true)
     expect((await output({ operation: 'EXECUTE_QUERY', query: 'SELECT Sid FROM Calls', maxRows: '3' })).connectorOutputPayload).toHaveLength(3)
+  })
+
+  it('EXECUTE_ACTION answers the action\'s results: SendMessage sends the message', async () => {
+    const body = await output({ operation: 'EXECUTE_ACTION', actionName: 'SendMessage', connectorInputPayload: { To: '+15558675310', From: '+15005550006', Body: 'sent by a task' } })
+    expect(body.connectorOutputPayload).toHaveLength(1)
+    const sid = body.connectorOutputPayload[0].Sid as string
+    expect(expectEntity(await world.call('GET', entityPath('Messages', sid)), 'Messages').Body).toBe('sent by a task')
+  })
+
+  it('EXECUTE_ACTION of HangupCall ends the call it names', async () => {
+    const call = expectEntity(await world.call('POST', entityPath('Calls'), {
+      fields: { To: '+14155550100', Sender: '+15005550006', Url: 'https://demo.twilio.com/docs/voice.xml' }
+    }), 'Calls')
+    world.clock.advance(3_000) // answered: in progress
+    const body = await output({ operation: 'EXECUTE_ACTION', actionName: 'HangupCall', connectorInputPayload: { CallSid: call.Sid } })
+    expect(body.connectorOutputPayload[0]).toMatchObject({ Sid: call.Sid, Status: 'completed' })
+  })
+
+  it('EXECUTE_ACTION of an unknown action answers 404 NOT_FOUND naming the actions', async () => {
+    const answer = await withoutUpstream(world, () => task({ operation: 'EXECUTE_ACTION', actionName: 'SendFax', connectorInputPayload: {} }))
+    expect(expectRpcError(answer, 404, 'NOT_FOUND').message).toContain('SendMessage')
   })
 
   it('takes connectorInputPayload as a JSON string too, and ignores the task\'s connection settings', async () => {
