@@ -212,7 +212,47 @@ const validFields = fc.constantFrom(
   { StartDate: '2014-06-01', EndDate: '2014-06-04' }, { FriendlyName: 'fuzz line' }, { CallSid: SIDS.call }, { PhoneNumber: '+14155550111' }
 )
 
+/** SQL-ish text: the words of the supported SELECT and of what it refuses, in any order, with hostile literals. */
+const sqlText = fc.oneof(
+  fc.constantFrom('SELECT * FROM Messages', `SELECT Sid, Status FROM Calls WHERE Status = ? ORDER BY StartTime DESC LIMIT ?`,
+    'SELECT * FROM Messages WHERE Body LIKE \'%\' LIMIT 3', 'DELETE FROM Calls', 'SELECT * FROM Messages; DROP TABLE Calls', 'SELECT'),
+  fc.array(fc.oneof(fc.constantFrom('SELECT', '*', 'FROM', 'Messages', 'Calls', 'messages', 'Nope', 'WHERE', 'Status', 'Sid', 'DateSent', '=', '<=',
+    'LIKE', 'IN', '(', ')', ',', '?', "'x'", "''", '"', "'", 'ORDER', 'BY', 'ASC', 'DESC', 'LIMIT', '10', '-1', '99999999999', 'JOIN', 'GROUP', ';',
+    'AND', 'OR', 'NOT', 'NULL', 'IS', 'TODAY()', 'NOW() - 1', '%', '\\'), anyText), { maxLength: 14 }).map((words) => words.join(' ')),
+  anyText
+)
+
+const queryParameter = fc.record({
+  dataType: fc.constantFrom('VARCHAR', 'INTEGER', 'BOOLEAN', 'DOUBLE', 'TIMESTAMP', '', 'NOPE'),
+  value: fc.oneof(fc.jsonValue({ maxDepth: 2 }), anyText, fc.constantFrom("x' OR '1'='1", '?', '1e309'))
+}, { requiredKeys: [] })
+
+/** `:executeSqlQuery` bodies: Google's Query with arbitrary text, parameters and limits. */
+const sqlBody = fc.record({
+  query: fc.oneof(sqlText, fc.jsonValue({ maxDepth: 1 })),
+  queryParameters: fc.array(fc.oneof(queryParameter, fc.jsonValue({ maxDepth: 1 })), { maxLength: 4 }),
+  maxRows: fc.oneof(fc.integer(), fc.constantFrom('25', '-1', '1e3', '99999999999999999999', 'x')),
+  timeout: fc.oneof(fc.integer(), fc.constantFrom('180', '0', '601', ''))
+}, { requiredKeys: ['query'] }).map((query) => JSON.stringify({ query }))
+
+/** `:executeConnectorTask` bodies: the task's inputs, plausible and not. */
+const taskBody = fc.record({
+  operation: fc.constantFrom('LIST_ENTITIES', 'GET_ENTITY', 'CREATE_ENTITY', 'UPDATE_ENTITY', 'DELETE_ENTITY', 'EXECUTE_ACTION', 'EXECUTE_QUERY', 'list', ''),
+  entityType: fc.oneof(fc.constantFrom(...ENTITY_TYPES, 'Nope', '__proto__'), anyText),
+  actionName: fc.constantFrom('SendMessage', 'RedactMessage', 'ReleasePhoneNumber', 'Nope', 'constructor'),
+  entityId: fc.oneof(sidLike, hostileSegment, fc.constant(SIDS.message)),
+  filterClause: fc.oneof(sqlText, sidLike, fc.constantFrom("Status = 'failed'", 'Sid IS NOT NULL')),
+  connectorInputPayload: fc.oneof(validFields, fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('{"Body":""}', '{', '[]')),
+  listEntitiesPageSize: fc.oneof(fc.integer(), fc.string({ maxLength: 4 })),
+  listEntitiesPageToken: fc.oneof(fc.base64String(), fc.string({ maxLength: 20 })),
+  listEntitiesSortByColumns: fc.oneof(fc.array(fc.constantFrom('DateSent', 'Sid', 'Nope', 'Capabilities', ''), { maxLength: 2 }), fc.string()),
+  query: sqlText,
+  queryParameters: fc.array(queryParameter, { maxLength: 3 })
+}, { requiredKeys: ['operation'] }).map((input) => JSON.stringify(input))
+
 const bodyText: fc.Arbitrary<string | undefined> = fc.oneof(
+  sqlBody,
+  taskBody,
   fc.constant(undefined),
   validFields.map((fields) => JSON.stringify({ fields })),
   fc.oneof(validFields, fc.record({ CallSid: fc.oneof(fc.constant(SIDS.call), sidLike, hostileSegment), Sid: fc.oneof(sidLike, hostileSegment) }, { requiredKeys: [] }))
@@ -421,6 +461,29 @@ describe('arbitrary input at every v1 and v2 route', () => {
         ...(payload === undefined ? {} : { payload })
       })
     }), settings(200))
+  })
+
+  it('the query routes: arbitrary SQL (:executeSqlQuery) and Connectors-task inputs (:executeConnectorTask)', async () => {
+    const queryRoutes = routes.filter((route) => /:execute(SqlQuery|ConnectorTask)$/.test(route.template))
+    expect(queryRoutes.map((route) => route.template.split(':').pop()).sort()).toEqual(['executeConnectorTask', 'executeSqlQuery'])
+    const statuses = new Set<number>()
+    const counted = async (sent: Sent): Promise<Received> => {
+      const received = await inject(sent)
+      statuses.add(received.status)
+      return received
+    }
+    const plausibleBody = fc.constantFrom(
+      { query: { query: 'SELECT Sid, Status FROM Calls WHERE Status = ? LIMIT 2', queryParameters: [{ dataType: 'VARCHAR', value: 'completed' }] } },
+      { operation: 'LIST_ENTITIES', entityType: 'Messages', filterClause: "Status = 'delivered' OR Body LIKE '%a%'", listEntitiesSortByColumns: ['DateSent'] },
+      { operation: 'GET_ENTITY', entityType: 'Messages', entityId: SIDS.message },
+      { operation: 'EXECUTE_QUERY', query: 'SELECT * FROM Recordings' }
+    ).map((body) => JSON.stringify(body))
+    await fc.assert(fc.asyncProperty(routeUrl(queryRoutes, false), fc.oneof(sqlBody, taskBody, plausibleBody), async ({ route, path }, payload) => {
+      await check({ method: route.method, url: path, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, payload }, counted)
+    }), settings(300))
+    // Both answered queries and refusals: the inputs reached the engine, not only the schema check.
+    expect(statuses).toContain(200)
+    expect(statuses).toContain(400)
   })
 
   it('headers: content types, garbage Authorization, odd extra headers', async () => {

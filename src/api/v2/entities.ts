@@ -8,7 +8,7 @@ import type { EntityDefinition, Operation } from '../../entities/catalog.js'
 import { ENTITIES, ENTITY_NAMES, isEntityName } from '../../entities/catalog.js'
 import { NotFoundError } from '../../errors.js'
 import { BULK_ROW_LIMIT, type CreateResult, type EntityService } from '../../runtime/entity-service.js'
-import { IDEMPOTENCY_HEADERS_SCHEMA, IDEMPOTENCY_QUERY_SCHEMA, idempotencyKeyOf, type IdempotencyQuery } from './idempotency-key.js'
+import { IDEMPOTENCY_HEADERS_SCHEMA, IDEMPOTENCY_QUERY_SCHEMA, idempotencyKeyOf, markReplayed, type IdempotencyQuery } from './idempotency-key.js'
 import type { ConnectionParams } from './params.js'
 import { CONNECTION_PATH, connectionOf, connectionParamsSchema, pageSizeOf, pageSizeSchema } from './params.js'
 import { ERROR_RESPONSES, entitySchemaIds } from './schemas.js'
@@ -56,7 +56,7 @@ function entityParamsSchema (entity: EntityDefinition): Record<string, unknown> 
 
 /** A create's answer; a replayed one says so (`Idempotent-Replayed: true`). */
 function created (reply: FastifyReply, result: CreateResult): unknown {
-  if (result.replayed) reply.header('idempotent-replayed', 'true')
+  markReplayed(reply, result.replayed)
   return result.resource
 }
 
