@@ -51,7 +51,7 @@ class Binder {
       case 'not':
         return { kind: 'not', operand: this.bind(condition.operand) }
       case 'isNull':
-        return { kind: 'isNull', field: this.#field(condition.field).name, negated: condition.negated }
+        return { kind: 'isNull', field: this.#field(condition.field, true).name, negated: condition.negated }
       case 'like': {
         const field = this.#field(condition.field)
         if (field.kind !== 'string') throw invalid(`LIKE needs a text field; ${field.name} (position ${condition.field.position}) is ${field.kind}`)
@@ -71,14 +71,15 @@ class Binder {
     }
   }
 
-  #field (reference: FieldReference): { name: string, kind: FieldKind } {
+  /** The field a reference names; a structured one only where `structured` allows it (IS [NOT] NULL). */
+  #field (reference: FieldReference, structured = false): { name: string, kind: FieldKind } {
     const name = fieldNamed(this.entity, reference.name)
     if (!name) {
       throw invalid(`Unknown field ${reference.name} at position ${reference.position}: ${this.entity.name} has ` +
         Object.keys(this.entity.fields).join(', '))
     }
     const kind = fieldKind(this.entity.fields[name]!)
-    if (kind === 'structured') throw invalid(`${name} (position ${reference.position}) holds structured data: only IS [NOT] NULL applies to it`)
+    if (kind === 'structured' && !structured) throw invalid(`${name} (position ${reference.position}) holds structured data: only IS [NOT] NULL applies to it`)
     return { name, kind }
   }
 
