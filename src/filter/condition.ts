@@ -51,7 +51,7 @@ class Binder {
       case 'not':
         return { kind: 'not', operand: this.bind(condition.operand) }
       case 'isNull':
-        return { kind: 'isNull', field: this.#field(condition.field).name, negated: condition.negated }
+        return { kind: 'isNull', field: this.#field(condition.field, true).name, negated: condition.negated }
       case 'like': {
         const field = this.#field(condition.field)
         if (field.kind !== 'string') throw invalid(`LIKE needs a text field; ${field.name} (position ${condition.field.position}) is ${field.kind}`)
@@ -71,14 +71,15 @@ class Binder {
     }
   }
 
-  #field (reference: FieldReference): { name: string, kind: FieldKind } {
+  /** The field a reference names; a structured one only where `structured` allows it (IS [NOT] NULL). */
+  #field (reference: FieldReference, structured = false): { name: string, kind: FieldKind } {
     const name = fieldNamed(this.entity, reference.name)
     if (!name) {
       throw invalid(`Unknown field ${reference.name} at position ${reference.position}: ${this.entity.name} has ` +
         Object.keys(this.entity.fields).join(', '))
     }
     const kind = fieldKind(this.entity.fields[name]!)
-    if (kind === 'structured') throw invalid(`${name} (position ${reference.position}) holds structured data: only IS [NOT] NULL applies to it`)
+    if (kind === 'structured' && !structured) throw invalid(`${name} (position ${reference.position}) holds structured data: only IS [NOT] NULL applies to it`)
     return { name, kind }
   }
 
@@ -101,24 +102,42 @@ class Binder {
     }
   }
 
-  /** A timestamp literal as epoch ms: an ISO date (midnight UTC) or timestamp, or TODAY() / NOW() ± days. */
+  /**
+   * A timestamp literal as epoch ms: an ISO date (midnight UTC) or timestamp, or TODAY() / NOW() ± days. Dates must be
+   * on the calendar (no February 30th) and instants within the years 0001–9999 UTC, what Twilio's date filters can take.
+   */
   #instant (literal: Literal, wrong: (what: string) => InvalidArgumentError): number {
+    let at = NaN
     if (literal.kind === 'relative') {
       const base = literal.base === 'NOW' ? this.now : Math.floor(this.now / DAY_MS) * DAY_MS
-      return base + literal.days * DAY_MS
+      at = base + literal.days * DAY_MS
+    } else if (literal.kind === 'string' && (ISO_DATE.test(literal.value) || ISO_TIMESTAMP.test(literal.value)) && onCalendar(literal.value.slice(0, 10))) {
+      at = Date.parse(ISO_DATE.test(literal.value) ? `${literal.value}T00:00:00Z` : literal.value)
     }
-    if (literal.kind === 'string' && (ISO_DATE.test(literal.value) || ISO_TIMESTAMP.test(literal.value))) {
-      const at = Date.parse(ISO_DATE.test(literal.value) ? `${literal.value}T00:00:00Z` : literal.value)
-      if (!Number.isNaN(at)) return at
+    if (Number.isNaN(at)) {
+      throw wrong("give an ISO date or timestamp in quotes ('2024-03-01', '2024-03-01T10:00:00Z'), TODAY() or NOW(), optionally - N days")
     }
-    throw wrong("give an ISO date or timestamp in quotes ('2024-03-01', '2024-03-01T10:00:00Z'), TODAY() or NOW(), optionally - N days")
+    if (!(at >= FIRST_INSTANT && at <= LAST_INSTANT)) throw wrong('give an instant between the years 0001 and 9999 (UTC)')
+    return at
   }
 }
 
-/** SQL LIKE (`%` any run, `_` one character) as an anchored regular expression; case-sensitive. */
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z')
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z')
+
+/** Whether `YYYY-MM-DD` names a real day: Date.parse rolls 2024-02-30 over into March instead of refusing it. */
+function onCalendar (date: string): boolean {
+  const at = Date.parse(`${date}T00:00:00Z`)
+  return !Number.isNaN(at) && new Date(at).toISOString().slice(0, 10) === date
+}
+
+/**
+ * SQL LIKE (`%` any run, `_` one character) as an anchored regular expression; case-sensitive. Unicode mode, so `_`
+ * is one character even outside the Basic Multilingual Plane (an emoji), not one UTF-16 code unit.
+ */
 function likePattern (pattern: string): RegExp {
-  const source = [...pattern].map((char) => char === '%' ? '.*' : char === '_' ? '.' : char.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&')).join('')
-  return new RegExp(`^${source}$`, 's')
+  const source = [...pattern].map((char) => char === '%' ? '.*' : char === '_' ? '.' : char.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&')).join('')
+  return new RegExp(`^${source}$`, 'su')
 }
 
 /**

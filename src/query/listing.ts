@@ -27,8 +27,12 @@ export interface RowSource {
   canFetch: () => boolean
 }
 
-/** Where a listing in Twilio's order resumes: a Twilio page (the first when no URI) and the rows of it already taken. */
-interface ScanCursor { u?: string, z: number, a?: string, s: number }
+/**
+ * Where a listing in Twilio's order resumes: a Twilio page (the first when no URI) of size `z`, and inside it the
+ * Sid of the last row taken (`a`), of the row after it (`b`) and its index (`s`). When rows were deleted meanwhile,
+ * the page read again holds other rows at those indexes: the row after the last one taken still marks the place.
+ */
+interface ScanCursor { u?: string, z: number, a?: string, b?: string, s: number }
 /** Where a sorted listing resumes: after this (value, Sid). */
 interface SortCursor { k: [Scalar | null, string] }
 export type ListCursor = ScanCursor | SortCursor
@@ -58,7 +62,9 @@ export async function scanPage (source: RowSource, query: ListQuery, pageSize: n
     let start = at.s
     if (at.a !== undefined) {
       const after = page.rows.findIndex((row) => row.Sid === at.a)
+      const next = after < 0 && at.b !== undefined ? page.rows.findIndex((row) => row.Sid === at.b) : -1
       if (after >= 0) start = after + 1
+      else if (next >= 0) start = next
     }
     for (let i = start; i < page.rows.length; i++) {
       const row = page.rows[i]!
@@ -66,7 +72,8 @@ export async function scanPage (source: RowSource, query: ListQuery, pageSize: n
       rows.push(row)
       if (rows.length === pageSize) {
         const more = i + 1 < page.rows.length || page.nextUri !== undefined
-        return { rows, next: more ? (i + 1 < page.rows.length ? { ...at, a: row.Sid as string, s: i + 1 } : { u: page.nextUri, z: size, s: 0 }) : undefined }
+        const midPage = i + 1 < page.rows.length
+        return { rows, next: more ? (midPage ? { ...at, a: row.Sid as string, b: page.rows[i + 1]!.Sid as string, s: i + 1 } : { u: page.nextUri, z: size, s: 0 }) : undefined }
       }
     }
     if (page.nextUri === undefined) return { rows }

@@ -9,7 +9,9 @@
  *   - never sends Twilio a path segment outside Twilio's grammar for the seven resources: the sandbox's request log is
  *     drained after every run and each path must match it (no `..`, `%2F`, `/`, NUL or non-SID).
  * The sandbox stays up (no 503 is expected), and every upstream call stays on loopback: non-sandbox connections a
- * fuzzed update might make are pointed at the sandbox too.
+ * fuzzed update might make are pointed at the sandbox too. List queries (conditions in the filter language, sortBy,
+ * sortOrder, replayed and tampered page tokens) have a property of their own: a refusal must also name the list
+ * parameter at fault.
  *
  * Run budget: ~150 runs per property, the whole file well under a minute. Failures print fast-check's seed and
  * counterexample; rerun one with FUZZ_SEED=<seed>.
@@ -519,6 +521,154 @@ describe('arbitrary input at every v1 and v2 route', () => {
     await fc.assert(fc.asyncProperty(dotted, async ({ route, path }) => {
       await check({ method: route.method, url: path, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, send)
     }), settings(100))
+  })
+})
+
+// ---------------------------------------------------------------------------------------------------------------
+// List queries (issue 6): conditions in the filter language, sortBy / sortOrder and page tokens, aimed at the list
+// route of every entity type. Beyond the checks above, every refusal must be a 400 naming the list parameter at
+// fault (or FAILED_PRECONDITION: Feedback without a call's Sid, a sort over too many rows) — so a value the gateway
+// passes on and Twilio refuses, or a crash mapped to 400, shows up too.
+
+const LIST_ENTITIES = ['Messages', 'Calls', 'Recordings', 'IncomingPhoneNumbers', 'OutgoingCallerIds', 'Feedback', 'FeedbackSummary']
+const LIST_FIELDS = ['Sid', 'To', 'From', 'Sender', 'Status', 'Body', 'DateSent', 'DateCreated', 'StartTime', 'EndTime', 'Price', 'Duration',
+  'NumSegments', 'CallSid', 'ConferenceSid', 'ParentCallSid', 'PhoneNumber', 'Name', 'FriendlyName', 'Origin', 'Beta', 'Capabilities',
+  'SubresourceUris', 'EncryptionDetails', 'QualityScore', 'datesent', 'STATUS', 'Colour', '__proto__', 'constructor', 'toString', 'hasOwnProperty']
+const LIST_VALUES = ["'delivered'", "'completed'", `'${SIDS.message}'`, `'${SIDS.call}'`, "'+15005550006'", "'whatsapp:+14155238886'",
+  "'2023-12-01'", "'2023-12-01T10:00:00Z'", "'2023-12-01T10:00:00+05:30'", "'2024-02-30'", "'9999-12-31T23:59:59-14:00'", "'0000-01-01'",
+  "'0001-01-01T00:00:00+01:00'", "'+010000-01-01'", '"double"', "'it''s'", "''", "'%'", "'_'", "'%\\%'", "'[a-z]'", "'(?:'", "'\\u{1F44D}'",
+  "'👍'", "'\u0000'", '0', '-1', '1.5', '1e400', '-1e400', '9007199254740993', 'TRUE', 'FALSE', 'NULL', 'TODAY()', 'NOW()', 'TODAY() - 7',
+  'NOW() + 0.5', 'TODAY() + 10000000000', 'NOW() - 1e400', 'TODAY() - 3652059', 'TODAY(', 'NOW()()']
+const LIST_WORDS = ['AND', 'OR', 'NOT', 'LIKE', 'NOT LIKE', 'IN', 'NOT IN', 'IS', 'IS NULL', 'IS NOT NULL', '=', '!=', '<>', '<', '<=', '>', '>=',
+  '==', '(', ')', ',', '+', '-', "'", '"', '%', '~', ';', '--', '/*', '*/', '\\']
+
+/** Conditions: well-formed ones over real and unknown fields, token soup from the language, and arbitrary text. */
+const listPredicate = fc.tuple(fc.constantFrom(...LIST_FIELDS), fc.constantFrom('=', '!=', '<>', '<', '<=', '>', '>=', 'LIKE', 'NOT LIKE', 'IN', 'NOT IN', 'IS NULL', 'IS NOT NULL'),
+  fc.array(fc.constantFrom(...LIST_VALUES), { minLength: 1, maxLength: 3 }))
+  .map(([field, operator, values]) => operator.startsWith('IS') ? `${field} ${operator}`
+    : operator.endsWith('IN') ? `${field} ${operator} (${values.join(', ')})` : `${field} ${operator} ${values[0]!}`)
+const listCondition: fc.Arbitrary<string> = fc.oneof(
+  { weight: 4, arbitrary: fc.array(fc.tuple(listPredicate, fc.constantFrom(' AND ', ' OR ', ' AND NOT ', ' OR (', ') AND ')), { minLength: 1, maxLength: 5 })
+    .map((parts) => parts.map(([predicate, join], index) => index === parts.length - 1 ? predicate : predicate + join).join('')) },
+  { weight: 2, arbitrary: fc.array(fc.oneof(fc.constantFrom(...LIST_FIELDS), fc.constantFrom(...LIST_VALUES), fc.constantFrom(...LIST_WORDS)), { maxLength: 15 })
+    .map((words) => words.join(' ')) },
+  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 60, max: 70 }), listPredicate).map(([depth, predicate]) => `${'('.repeat(depth)}${predicate}${')'.repeat(depth)}`) },
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom('Body', 'To', 'Status', 'Name'), fc.boolean(), fc.string({ unit: 'binary', maxLength: 20 }))
+    .map(([field, negated, pattern]) => `${field} ${negated ? 'NOT LIKE' : 'LIKE'} '${pattern.replaceAll("'", "''")}'`) },
+  { weight: 1, arbitrary: fc.constantFrom(SIDS.message, ` ${SIDS.call} `, SIDS.recording, `${SIDS.message}/..`, `Sid = '${SIDS.message}' AND Sid = 'x'`,
+    `Sid = 'x' AND Sid = '${SIDS.message}'`, `Status = '${'x'.repeat(10_001)}'`, 'x'.repeat(10_001), '') },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 60 }) }
+)
+const listColumn = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...LIST_FIELDS) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) })
+const listOrder = fc.oneof({ weight: 3, arbitrary: fc.constantFrom('ASC', 'DESC', 'asc', 'Desc', '', 'up', 'ASC,DESC', 'DESC ') }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }) })
+
+/** Tokens the run has been issued (with the query they were issued for), to replay against other queries. */
+const issuedTokens: string[] = []
+const listToken = fc.oneof(
+  { weight: 3, arbitrary: fc.nat().map((index) => issuedTokens.length ? issuedTokens[index % issuedTokens.length]! : '') },
+  { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.nat()).map(([index, at]) => {
+    // An issued token with one character changed.
+    const token = issuedTokens.length ? issuedTokens[index % issuedTokens.length]! : 'a.b'
+    const position = at % token.length
+    return token.slice(0, position) + (token[position] === 'A' ? 'B' : 'A') + token.slice(position + 1)
+  }) },
+  { weight: 1, arbitrary: fc.constantFrom('', '.', 'a.b', `${Buffer.from('{"v":1,"u":"{\\"k\\":[null,\\"x\\"]}"}').toString('base64url')}.AAAA`) },
+  { weight: 1, arbitrary: fc.oneof(fc.base64String({ maxLength: 200 }), fc.string({ maxLength: 40 })) }
+)
+
+const listQuery = fc.record({
+  entity: fc.constantFrom(...LIST_ENTITIES),
+  conditions: fc.option(listCondition, { nil: undefined, freq: 5 }),
+  sortBy: fc.array(listColumn, { maxLength: 3 }),
+  sortOrder: fc.array(listOrder, { maxLength: 2 }),
+  pageToken: fc.option(listToken, { nil: undefined, freq: 2 }),
+  pageSize: fc.option(fc.constantFrom('1', '5', '50', '200', '0', '-1', 'x'), { nil: undefined })
+}, { requiredKeys: ['entity', 'sortBy', 'sortOrder'] })
+
+/** Well-typed predicates at the edges of what a field's type holds: they pass binding and reach the push-down. */
+const EDGE_INSTANTS = ['TODAY() + 10000000000', 'NOW() - 1e400', 'TODAY() - 739000', "'9999-12-31T23:59:59-14:00'", "'0001-01-01T00:00:00+01:00'",
+  "'9999-12-31T23:59:59Z'", "'0001-01-01'", "'2024-02-30'", "'2023-12-01T24:00:00Z'", "'2023-12-01 10:00:00.123456789+0530'"]
+const EDGE_FIELDS: Record<string, string> = { Messages: 'DateSent', Calls: 'StartTime', Recordings: 'DateCreated', IncomingPhoneNumbers: 'DateCreated', OutgoingCallerIds: 'DateCreated' }
+const edgePredicate = (entity: string): fc.Arbitrary<string> => fc.tuple(fc.constantFrom('=', '<', '<=', '>', '>=', 'IN'), fc.constantFrom(...EDGE_INSTANTS))
+  .map(([operator, value]) => operator === 'IN' ? `${EDGE_FIELDS[entity]!} IN (${value})` : `${EDGE_FIELDS[entity]!} ${operator} ${value}`)
+
+/** Well-typed predicates per entity, so a good share of the fuzzed lists get past binding to Twilio and back. */
+const PLAUSIBLE: Record<string, { predicates: string[], columns: string[] }> = {
+  Messages: {
+    predicates: ["To = '+14155550123'", "From = '+15005550006'", "To = 'whatsapp:+14155238886'", "Status IN ('delivered', 'failed')", "Body LIKE '%code%'",
+      "DateSent >= '2023-12-01T10:00:00Z'", "DateSent < '2023-12-20'", 'DateSent >= TODAY() - 30', 'Price < -0.005', 'ErrorCode IS NULL', 'NumSegments > 1'],
+    columns: ['DateSent', 'Price', 'To', 'from', 'Status', 'ErrorCode']
+  },
+  Calls: {
+    predicates: ["Status = 'completed'", "From = '+15005550006'", "StartTime > '2023-12-01T12:00:00+02:00'", "EndTime <= '2023-12-15'", 'Duration >= 60',
+      "ParentCallSid IS NOT NULL", "CallerName LIKE '%SMITH'", "To != '+14155550142'"],
+    columns: ['StartTime', 'Duration', 'CallerName', 'Price']
+  },
+  Recordings: { predicates: ["DateCreated >= '2023-12-01T06:00:00Z'", `CallSid = '${SIDS.call}'`, 'Duration < 100', "Source = 'RecordVerb'"], columns: ['DateCreated', 'Duration'] },
+  IncomingPhoneNumbers: { predicates: ["PhoneNumber = '+14155550142'", "FriendlyName = 'Sales'", "Origin = 'hosted'", 'Beta = TRUE', 'Capabilities IS NOT NULL'], columns: ['Name', 'Beta'] },
+  OutgoingCallerIds: { predicates: ["PhoneNumber = '+14155550199'", "Name LIKE 'London%'", "DateCreated < '2023-08-01'"], columns: ['Name', 'PhoneNumber'] }
+}
+const plausibleListQuery = fc.constantFrom(...Object.keys(PLAUSIBLE)).chain((entity) => {
+  const { predicates, columns } = PLAUSIBLE[entity]!
+  const predicate = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...predicates) }, { weight: 1, arbitrary: edgePredicate(entity) })
+  const conditions = fc.array(fc.tuple(predicate, fc.constantFrom(' AND ', ' AND ', ' OR ', ' AND NOT ')), { minLength: 1, maxLength: 3 })
+    .map((parts) => parts.map(([predicate, join], index) => index === parts.length - 1 ? predicate : `(${predicate})${join}`).join(''))
+  const sort = fc.tuple(fc.constantFrom(...columns), fc.constantFrom(undefined, 'ASC', 'DESC', 'desc'))
+  return fc.tuple(fc.option(conditions, { nil: undefined }), fc.option(sort, { nil: undefined }), fc.constantFrom('1', '3', '25', '200'))
+    .map(([text, sorted, pageSize]) => ({
+      entity,
+      ...(text === undefined ? {} : { conditions: text }),
+      sortBy: sorted ? [sorted[0]] : [],
+      sortOrder: sorted?.[1] ? [sorted[1]] : [],
+      pageSize
+    }))
+})
+
+const LIST_PARAMETERS = ['conditions', 'sortBy', 'sortOrder', 'pageToken', 'pageSize']
+
+describe('list queries: conditions, sortBy, sortOrder and pageToken', () => {
+  it('never answer 5xx or crash; every refusal names the list parameter at fault', async () => {
+    const sandboxList = (entity: string): string => `/v2/projects/local/locations/local/connections/sandbox/entityTypes/${entity}/entities`
+    // Tokens to replay: issued for unsorted, sorted and conditioned lists.
+    for (const query of ['pageSize=2', 'pageSize=2&sortBy=DateSent', 'pageSize=2&sortBy=Price&sortOrder=DESC', `pageSize=2&conditions=${encodeURIComponent("Status = 'delivered'")}`]) {
+      const answer = await gateway.call('GET', `${sandboxList('Messages')}?${query}`)
+      expect(answer.status).toBe(200)
+      issuedTokens.push(answer.body.nextPageToken)
+    }
+    drainUpstream()
+    let answered = 0
+    let refused = 0
+    const queries = fc.oneof(listQuery, plausibleListQuery) as fc.Arbitrary<{ entity: string, conditions?: string, sortBy: string[], sortOrder: string[], pageToken?: string, pageSize?: string }>
+    await fc.assert(fc.asyncProperty(queries, async (query) => {
+      const search = new URLSearchParams()
+      if (query.conditions !== undefined) search.append('conditions', query.conditions)
+      for (const column of query.sortBy) search.append('sortBy', column)
+      for (const order of query.sortOrder) search.append('sortOrder', order)
+      if (query.pageToken !== undefined) search.append('pageToken', query.pageToken)
+      if (query.pageSize !== undefined) search.append('pageSize', query.pageSize)
+      const sent: Sent = { method: 'GET', url: `${sandboxList(query.entity)}?${search.toString()}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }
+      let received: Received | undefined
+      await check(sent, async (request) => (received = await inject(request)))
+      const { status, body } = received!
+      const parsed = JSON.parse(body)
+      if (status === 200) {
+        answered++
+        if (parsed.nextPageToken && issuedTokens.length < 200) issuedTokens.push(parsed.nextPageToken)
+        return
+      }
+      refused++
+      const error = parsed.error
+      if (query.entity === 'FeedbackSummary' && status === 501) return
+      if (error.status === 'FAILED_PRECONDITION') return
+      const violations = (error.details as Array<{ '@type': string, fieldViolations?: Array<{ field: string }> }>)
+        .find((detail) => detail['@type'].endsWith('google.rpc.BadRequest'))?.fieldViolations?.map((violation) => violation.field) ?? []
+      if (status !== 400 || violations.length === 0 || !violations.every((field) => LIST_PARAMETERS.includes(field))) {
+        throw new Error(`${sent.url.slice(0, 400)}: answered ${status} without naming a list parameter: ${body.slice(0, 400)}`)
+      }
+    }), settings())
+    // Both kinds of answer were reached, so the property exercised the engine and not only the refusals.
+    expect(answered).toBeGreaterThan(10)
+    expect(refused).toBeGreaterThan(10)
   })
 })
 

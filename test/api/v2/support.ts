@@ -174,11 +174,24 @@ export interface World {
   close: () => Promise<void>
 }
 
+export interface WorldOptions {
+  sandbox?: Partial<SandboxOptions>
+  gateway?: Omit<GatewayOptions, 'sandbox'>
+  /**
+   * The gateway reads the world's manual clock too (TODAY() and NOW() in conditions, the throttle, idempotency keys),
+   * so both sides agree on what "now" is and a test moves them together.
+   */
+  gatewayClock?: boolean
+}
+
 /** A fresh sandbox (manual clock at T0, small seed unless told) and a gateway whose `sandbox` connection reaches it. */
-export async function startWorld (options: { sandbox?: Partial<SandboxOptions>, gateway?: Omit<GatewayOptions, 'sandbox'> } = {}): Promise<World> {
+export async function startWorld (options: WorldOptions = {}): Promise<World> {
   const clock = manualClock()
   const sandbox = await startSandbox({ now: clock.now, seed: { calls: 40, messages: 30 }, ...options.sandbox })
-  const gateway = await startGateway({ ...options.gateway, sandbox })
+  const gatewayOptions = options.gatewayClock
+    ? { ...options.gateway, config: { ...options.gateway?.config, clock: clock.now } }
+    : options.gateway
+  const gateway = await startGateway({ ...gatewayOptions, sandbox })
   const answers: Answer[] = []
   return {
     gateway,
