@@ -11,8 +11,7 @@
  * 3. the throttle's reject path (25 per node, 2 nodes) and its accuracy (4× the limit for 10 s);
  * 4. a List walked to the end over 100,000 sandbox messages: time and the gateway's peak memory.
  */
-import { execFileSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
@@ -23,20 +22,12 @@ import { AccountConcurrency } from '../src/twilio/concurrency.js'
 import { RetryPolicy } from '../src/twilio/retry.js'
 import { UpstreamTransport } from '../src/twilio/transport.js'
 import { closedLoop, openLoop, requester, type LoadResult, type Target } from './load.js'
-import { ROOT, cpuMs, freePort, machineCpu, rssMb, rssSampler, startNode, type Running } from './processes.js'
+import { ACCOUNT_SID, AUTH_TOKEN, OWNED_NUMBER, adminHeaders, createConnection, startGateway, startSandbox, withFixture } from './fixture.js'
+import { ROOT, cpuMs, machineCpu, rssMb, rssSampler, type Running } from './processes.js'
 
-const ACCOUNT_SID = 'AC5f3e8b2a9c1d4e7f6a0b3c8d2e9f1a47'
-const AUTH_TOKEN = 'bench-sandbox-auth-token-0123456789abcdef'
-const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef0123456789'
-const OWNED_NUMBER = '+15005550006'
-const SECRET = 'projects/bench/secrets/twilio-token'
-const PARENT = 'projects/bench/locations/local'
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
 const CONCURRENCY = 16
 const LATENCY_RATE = 500
-
-const work = mkdtempSync(join(os.tmpdir(), 'gateway-bench-'))
-const stops: Array<() => Promise<void>> = []
 
 function machine (): { cpu: string, cores: number, memoryGiB: number, os: string, node: string } {
   const cpus = os.cpus()
@@ -47,56 +38,6 @@ function machine (): { cpu: string, cores: number, memoryGiB: number, os: string
     os: `${os.type()} ${os.release()}`,
     node: process.version
   }
-}
-
-async function startSandbox (messages?: number): Promise<Running> {
-  const port = await freePort()
-  const sandbox = await startNode('dist/src/sandbox/server.js', {
-    SANDBOX_PORT: String(port),
-    SANDBOX_AUTH_TOKEN: AUTH_TOKEN,
-    DATA_DIR: join(work, `sandbox-${port}`),
-    ...(messages === undefined ? {} : { SANDBOX_MESSAGES: String(messages) })
-  }, port, '/healthz', true)
-  stops.push(() => sandbox.stop())
-  return sandbox
-}
-
-/** A gateway reaching `upstream` as if it were Twilio, with the sandbox token in its local secret store. */
-async function startGateway (name: string, upstream: Running, tpsPerNode: number): Promise<Running> {
-  const dataDir = join(work, name)
-  mkdirSync(dataDir)
-  execFileSync(process.execPath, ['dist/src/cli/secrets.js', 'add', SECRET], { cwd: ROOT, env: { ...process.env, DATA_DIR: dataDir }, input: AUTH_TOKEN })
-  const port = await freePort()
-  const gateway = await startNode('dist/src/server.js', {
-    PORT: String(port),
-    DATA_DIR: dataDir,
-    SANDBOX: 'off',
-    TWILIO_API_BASE_URL: upstream.baseUrl,
-    GATEWAY_ADMIN_TOKEN: ADMIN_TOKEN,
-    LOG_LEVEL: 'info',
-    THROTTLE_TPS_PER_NODE: String(tpsPerNode)
-  }, port, '/readyz')
-  stops.push(() => gateway.stop())
-  return gateway
-}
-
-const adminHeaders = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }
-
-/** Creates a connection through the v1 API (as Terraform does) and waits until it is ACTIVE. */
-async function createConnection (gateway: Running, id: string, nodes: number): Promise<string> {
-  const body = {
-    connectorVersion: 'projects/bench/locations/global/providers/twilio/connectors/twilio/versions/1',
-    authConfig: { authType: 'USER_PASSWORD', userPassword: { username: ACCOUNT_SID, password: { secretVersion: `${SECRET}/versions/1` } } },
-    nodeConfig: { minNodeCount: nodes, maxNodeCount: nodes }
-  }
-  const created = await fetch(`${gateway.baseUrl}/v1/${PARENT}/connections?connectionId=${id}`, { method: 'POST', headers: adminHeaders, body: JSON.stringify(body) })
-  if (!created.ok) throw new Error(`creating connection ${id}: ${created.status} ${await created.text()}`)
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const connection = await (await fetch(`${gateway.baseUrl}/v1/${PARENT}/connections/${id}`, { headers: adminHeaders })).json() as { status?: { state?: string } }
-    if (connection.status?.state === 'ACTIVE') return `/v2/${PARENT}/connections/${id}`
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-  throw new Error(`connection ${id} did not become ACTIVE`)
 }
 
 interface Operation { name: 'Get' | 'List' | 'Create', sandbox: Target, gateway: Target }
@@ -364,9 +305,4 @@ async function main (): Promise<void> {
   console.log(markdown)
 }
 
-try {
-  await main()
-} finally {
-  for (const stop of stops.reverse()) await stop().catch(() => {})
-  rmSync(work, { recursive: true, force: true })
-}
+await withFixture(main)
