@@ -6,6 +6,7 @@
  * runs) connects to the owner's socket instead of opening the files a second time.
  */
 import { randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
 import { link, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -14,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { PGlite } from '@electric-sql/pglite'
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket'
 import pg from 'pg'
+import { copyEmbeddedTemplate } from './embedded-template.js'
 
 export interface Database {
   /** `postgres`: a shared server; `embedded`: this process owns PGlite; `embedded-client`: another process does. */
@@ -178,7 +180,7 @@ async function openEmbedded (dataDir: string): Promise<Database> {
   }
   try {
     const dataPath = join(dataDir, 'pgdata')
-    await mkdir(dataPath, { recursive: true, mode: 0o700 })
+    if (!existsSync(dataPath) && !(await copyEmbeddedTemplate(dataPath))) await mkdir(dataPath, { recursive: true, mode: 0o700 })
     const db = await PGlite.create(dataPath)
     const socketPath = join(socketDir, '.s.PGSQL.5432')
     await rm(socketPath, { force: true })
