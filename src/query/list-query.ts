@@ -42,18 +42,17 @@ function compileSort (entity: EntityDefinition, sortBy: string[] = [], sortOrder
   return { field, kind, descending: order === 'DESC' }
 }
 
-/** The Sid pinned by a top-level `Sid = '…'` term, checked against the entity's id format. */
+/** The Sid pinned by top-level `Sid = '…'` terms, each checked against the entity's id format (in any order). */
 function keySidOf (entity: EntityDefinition, condition: BoundCondition | undefined): string | undefined {
   const key = entity.document['x-entity'].key
-  for (const term of condition ? conjuncts(condition) : []) {
-    if (term.kind === 'compare' && term.field === key && term.operator === '=' && typeof term.value === 'string') {
-      if (!entity.idPattern.test(term.value)) {
-        throw invalid('conditions', `'${term.value}' is not a well-formed ${entity.name} Sid (must match ${entity.idPattern.source})`)
-      }
-      return term.value
-    }
+  const pinned = (condition ? conjuncts(condition) : [])
+    .filter((term) => term.kind === 'compare' && term.field === key && term.operator === '=' && typeof term.value === 'string')
+    .map((term) => (term as { value: string }).value)
+  const malformed = pinned.find((sid) => !entity.idPattern.test(sid))
+  if (malformed !== undefined) {
+    throw invalid('conditions', `'${malformed}' is not a well-formed ${entity.name} Sid (must match ${entity.idPattern.source})`)
   }
-  return undefined
+  return pinned[0]
 }
 
 /** Compiles a list request; `now` (epoch ms) anchors TODAY() and NOW(). Throws 400 INVALID_ARGUMENT naming the fault. */

@@ -379,6 +379,13 @@ describe('key lookups', () => {
     expectUpstream(world, [['GET', path('Recordings', GOOGLE.recording)]])
   })
 
+  it('refuses a malformed Sid in any Sid = … term, whatever the order of the terms', async () => {
+    for (const conditions of [`Sid = 'zz' AND Sid = '${GOOGLE.message}'`, `Sid = '${GOOGLE.message}' AND Sid = 'zz'`]) {
+      const answer = await withoutUpstream(world, () => world.call('GET', listUrl('Messages', { conditions })))
+      expect(expectRpcError(answer, 400, 'INVALID_ARGUMENT').message, conditions).toContain("'zz' is not a well-formed Messages Sid")
+    }
+  })
+
   it('a Sid inside an OR is no key lookup: the list is read and the union answered', async () => {
     const ref = or(cmp('Sid', '=', str(GOOGLE.message)), cmp('Status', '=', str('failed')))
     const result = await expectSelects('Messages', ref)
