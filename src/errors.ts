@@ -71,6 +71,11 @@ export class InvalidArgumentError extends GatewayError {
   }
 }
 
+/** 400 INVALID_ARGUMENT about one field, its message doubling as the violation's description. */
+export function invalidField (field: string, message: string): InvalidArgumentError {
+  return new InvalidArgumentError(message, [{ field, description: message }])
+}
+
 export class NotFoundError extends GatewayError {
   constructor (message: string, details: ErrorDetail[] = []) {
     super('NOT_FOUND', message, details)

@@ -4,7 +4,7 @@
  * to midnight UTC), and evaluated on entity rows with SQL's three-valued logic — a comparison with a missing value
  * is unknown, and only rows for which the whole condition is true match.
  */
-import { InvalidArgumentError } from '../errors.js'
+import { invalidField, type InvalidArgumentError } from '../errors.js'
 import { fieldNamed, typesOf, type EntityDefinition, type PropertySchema } from '../entities/catalog.js'
 import { FilterSyntaxError, parseCondition, type ComparisonOperator, type Condition, type FieldReference, type Literal } from './parser.js'
 
@@ -36,10 +36,6 @@ export function fieldKind (property: PropertySchema): FieldKind {
   return 'string'
 }
 
-function invalid (message: string): InvalidArgumentError {
-  return new InvalidArgumentError(message, [{ field: 'conditions', description: message }])
-}
-
 class Binder {
   constructor (private readonly entity: EntityDefinition, private readonly now: number) {}
 
@@ -54,7 +50,7 @@ class Binder {
         return { kind: 'isNull', field: this.#field(condition.field, true).name, negated: condition.negated }
       case 'like': {
         const field = this.#field(condition.field)
-        if (field.kind !== 'string') throw invalid(`LIKE needs a text field; ${field.name} (position ${condition.field.position}) is ${field.kind}`)
+        if (field.kind !== 'string') throw invalidField('conditions', `LIKE needs a text field; ${field.name} (position ${condition.field.position}) is ${field.kind}`)
         return { kind: 'like', field: field.name, pattern: likePattern(condition.pattern), negated: condition.negated }
       }
       case 'in': {
@@ -64,7 +60,7 @@ class Binder {
       case 'compare': {
         const field = this.#field(condition.field)
         if (field.kind === 'boolean' && !['=', '!='].includes(condition.operator)) {
-          throw invalid(`${field.name} (position ${condition.field.position}) is true or false: compare it with = or !=`)
+          throw invalidField('conditions', `${field.name} (position ${condition.field.position}) is true or false: compare it with = or !=`)
         }
         return { kind: 'compare', field: field.name, fieldKind: field.kind, operator: condition.operator, value: this.#value(field, condition.field, condition.value) }
       }
@@ -75,17 +71,17 @@ class Binder {
   #field (reference: FieldReference, structured = false): { name: string, kind: FieldKind } {
     const name = fieldNamed(this.entity, reference.name)
     if (!name) {
-      throw invalid(`Unknown field ${reference.name} at position ${reference.position}: ${this.entity.name} has ` +
+      throw invalidField('conditions', `Unknown field ${reference.name} at position ${reference.position}: ${this.entity.name} has ` +
         Object.keys(this.entity.fields).join(', '))
     }
     const kind = fieldKind(this.entity.fields[name]!)
-    if (kind === 'structured' && !structured) throw invalid(`${name} (position ${reference.position}) holds structured data: only IS [NOT] NULL applies to it`)
+    if (kind === 'structured' && !structured) throw invalidField('conditions', `${name} (position ${reference.position}) holds structured data: only IS [NOT] NULL applies to it`)
     return { name, kind }
   }
 
   #value (field: { name: string, kind: FieldKind }, reference: FieldReference, literal: Literal): Scalar {
     const wrong = (what: string): InvalidArgumentError =>
-      invalid(`${field.name} (position ${reference.position}) is ${field.kind === 'timestamp' ? 'a timestamp' : `a ${field.kind}`}; ${what}`)
+      invalidField('conditions', `${field.name} (position ${reference.position}) is ${field.kind === 'timestamp' ? 'a timestamp' : `a ${field.kind}`}; ${what}`)
     if (literal.kind === 'null') throw wrong('compare it with IS NULL or IS NOT NULL, not with NULL')
     switch (field.kind) {
       case 'string':
@@ -149,7 +145,7 @@ export function compileCondition (text: string, entity: EntityDefinition, now: n
   try {
     parsed = BARE_SID.test(text.trim()) ? parseCondition(`${entity.document['x-entity'].key} = '${text.trim()}'`) : parseCondition(text)
   } catch (error) {
-    if (error instanceof FilterSyntaxError) throw invalid(`conditions: ${error.message}`)
+    if (error instanceof FilterSyntaxError) throw invalidField('conditions', `conditions: ${error.message}`)
     throw error
   }
   return new Binder(entity, now).bind(parsed)

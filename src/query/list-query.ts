@@ -4,7 +4,7 @@
  * anything goes upstream.
  */
 import { fieldNamed, type EntityDefinition } from '../entities/catalog.js'
-import { InvalidArgumentError } from '../errors.js'
+import { invalidField } from '../errors.js'
 import { compileCondition, fieldKind, type BoundCondition, type FieldKind } from '../filter/condition.js'
 import { conjuncts, pushDown, type PushDown } from './push-down.js'
 
@@ -24,21 +24,17 @@ export interface ListQueryText {
   sortOrder?: string[]
 }
 
-function invalid (field: string, message: string): InvalidArgumentError {
-  return new InvalidArgumentError(message, [{ field, description: message }])
-}
-
 function compileSort (entity: EntityDefinition, sortBy: string[] = [], sortOrder: string[] = []): SortSpec | undefined {
-  if (sortBy.length > 1) throw invalid('sortBy', `Only one sortBy column is supported, got ${sortBy.length}: ${sortBy.join(', ')}`)
-  if (sortOrder.length > sortBy.length) throw invalid('sortOrder', 'sortOrder needs a sortBy column to apply to')
+  if (sortBy.length > 1) throw invalidField('sortBy', `Only one sortBy column is supported, got ${sortBy.length}: ${sortBy.join(', ')}`)
+  if (sortOrder.length > sortBy.length) throw invalidField('sortOrder', 'sortOrder needs a sortBy column to apply to')
   const [name] = sortBy
   if (name === undefined) return undefined
   const field = fieldNamed(entity, name)
-  if (!field) throw invalid('sortBy', `Unknown sortBy column ${name}: ${entity.name} has ${Object.keys(entity.fields).join(', ')}`)
+  if (!field) throw invalidField('sortBy', `Unknown sortBy column ${name}: ${entity.name} has ${Object.keys(entity.fields).join(', ')}`)
   const kind = fieldKind(entity.fields[field]!)
-  if (kind === 'structured') throw invalid('sortBy', `${field} holds structured data and cannot be sorted on`)
+  if (kind === 'structured') throw invalidField('sortBy', `${field} holds structured data and cannot be sorted on`)
   const order = (sortOrder[0] ?? 'ASC').toUpperCase()
-  if (order !== 'ASC' && order !== 'DESC') throw invalid('sortOrder', `sortOrder must be ASC or DESC, got ${sortOrder[0]}`)
+  if (order !== 'ASC' && order !== 'DESC') throw invalidField('sortOrder', `sortOrder must be ASC or DESC, got ${sortOrder[0]}`)
   return { field, kind, descending: order === 'DESC' }
 }
 
@@ -50,7 +46,7 @@ function keySidOf (entity: EntityDefinition, condition: BoundCondition | undefin
     .map((term) => (term as { value: string }).value)
   const malformed = pinned.find((sid) => !entity.idPattern.test(sid))
   if (malformed !== undefined) {
-    throw invalid('conditions', `'${malformed}' is not a well-formed ${entity.name} Sid (must match ${entity.idPattern.source})`)
+    throw invalidField('conditions', `'${malformed}' is not a well-formed ${entity.name} Sid (must match ${entity.idPattern.source})`)
   }
   return pinned[0]
 }

@@ -4,7 +4,7 @@
  */
 import { ENTITIES, fieldNamed, type EntityDefinition } from '../entities/catalog.js'
 import type { Fields } from '../entities/rows.js'
-import { InvalidArgumentError } from '../errors.js'
+import { invalidField } from '../errors.js'
 import { MAX_SQL_LIMIT, parseSelect, type QueryParameter } from '../query/sql.js'
 import type { EntityService } from './entity-service.js'
 
@@ -14,14 +14,10 @@ export const MAX_TIMEOUT_SECONDS = 600
 /** Google's `Query`: the text, its positional parameters, and int64 limits as numbers or strings of digits. */
 export interface SqlQuery { query: string, queryParameters?: QueryParameter[], maxRows?: string | number, timeout?: string | number }
 
-function invalid (field: string, message: string): InvalidArgumentError {
-  return new InvalidArgumentError(message, [{ field, description: message }])
-}
-
 /** The entity a FROM clause names, case-insensitively. */
 function tableNamed (name: string): EntityDefinition {
   const entity = [...ENTITIES.values()].find((known) => known.name.toLowerCase() === name.toLowerCase())
-  if (!entity) throw invalid('query.query', `Unknown entity ${name} in FROM: the entities are ${[...ENTITIES.keys()].join(', ')}`)
+  if (!entity) throw invalidField('query.query', `Unknown entity ${name} in FROM: the entities are ${[...ENTITIES.keys()].join(', ')}`)
   return entity
 }
 
@@ -39,14 +35,14 @@ export class SqlQueries {
     const entity = tableNamed(select.from)
     const columns = select.columns?.map((column) => {
       const field = fieldNamed(entity, column)
-      if (!field) throw invalid('query.query', `Unknown column ${column}: ${entity.name} has ${Object.keys(entity.fields).join(', ')}`)
+      if (!field) throw invalidField('query.query', `Unknown column ${column}: ${entity.name} has ${Object.keys(entity.fields).join(', ')}`)
       return field
     })
     const caps = [select.limit, maxRows === undefined ? undefined : Math.min(Number(maxRows), MAX_SQL_LIMIT)]
       .filter((cap): cap is number => cap !== undefined)
     const seconds = timeout === undefined ? undefined : Number(timeout)
     if (seconds !== undefined && (seconds < 1 || seconds > MAX_TIMEOUT_SECONDS)) {
-      throw invalid('query.timeout', `timeout must be between 1 and ${MAX_TIMEOUT_SECONDS} seconds`)
+      throw invalidField('query.timeout', `timeout must be between 1 and ${MAX_TIMEOUT_SECONDS} seconds`)
     }
     const rows = await this.entities.select(connection, entity, {
       conditions: select.where,

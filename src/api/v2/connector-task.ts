@@ -10,13 +10,9 @@ import { IDEMPOTENCY_HEADERS_SCHEMA, IDEMPOTENCY_QUERY_SCHEMA, idempotencyKeyOf,
 import type { ConnectionParams } from './params.js'
 import { CONNECTION_VERB_PATH, connectionOf, connectionParamsSchema } from './params.js'
 import { ERROR_RESPONSES } from './schemas.js'
+import { QUERY_PROPERTIES } from './sql.js'
 
 const text = (description: string, maxLength = 1_000): Record<string, unknown> => ({ type: 'string', maxLength, description })
-const int64 = (description: string): Record<string, unknown> => ({
-  anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[0-9]+$' }],
-  description
-})
-
 const bodySchema = {
   type: 'object',
   required: ['operation'],
@@ -34,15 +30,8 @@ const bodySchema = {
     listEntitiesPageSize: { type: 'integer', minimum: 0, description: 'Rows per page of LIST_ENTITIES (default 25, at most 200).' },
     listEntitiesPageToken: text('The listEntitiesNextPageToken of the previous LIST_ENTITIES.', 10_000),
     listEntitiesSortByColumns: { type: 'array', maxItems: 1, items: text('A column.'), description: 'One column to sort LIST_ENTITIES by.' },
-    query: text('The SELECT of EXECUTE_QUERY, with ? placeholders.', 20_000),
-    queryParameters: {
-      type: 'array',
-      maxItems: 1_000,
-      items: { type: 'object', properties: { dataType: { type: 'string' }, value: {} } },
-      description: 'Values of EXECUTE_QUERY\'s ? placeholders, in order.'
-    },
-    maxRows: int64('EXECUTE_QUERY: the most rows to answer (default 25, as the task\'s).'),
-    timeout: int64('EXECUTE_QUERY: seconds the query may take (default 180, as the task\'s).'),
+    // EXECUTE_QUERY: Google's Query fields (maxRows defaults to 25 and timeout to 180 s, as in the task).
+    ...QUERY_PROPERTIES,
     // Parts of the task's configuration that name what the path already names; accepted and not used.
     connectionName: text('Accepted and ignored: the path names the connection.'),
     connectionVersion: text('Accepted and ignored.'),

@@ -15,25 +15,23 @@ const int64 = (description: string): Record<string, unknown> => ({
   description: `${description} (int64: a number or a string of digits).`
 })
 
+/** Google's `Query` fields, as `:executeSqlQuery` and the Connectors task's EXECUTE_QUERY take them. */
+export const QUERY_PROPERTIES = {
+  query: { type: 'string', minLength: 1, maxLength: 20_000, description: 'SELECT { * | columns } FROM Entity [WHERE …] [ORDER BY column [ASC|DESC]] [LIMIT n], with ? placeholders.' },
+  queryParameters: {
+    type: 'array',
+    maxItems: 1_000,
+    items: { type: 'object', properties: { dataType: { type: 'string' }, value: {} }, description: 'A value for the next ? placeholder.' }
+  },
+  maxRows: int64('The most rows to answer'),
+  timeout: int64(`Seconds the query may take, at most ${MAX_TIMEOUT_SECONDS}`)
+}
+
 const bodySchema = {
   type: 'object',
   required: ['query'],
   properties: {
-    query: {
-      type: 'object',
-      required: ['query'],
-      additionalProperties: false,
-      properties: {
-        query: { type: 'string', minLength: 1, maxLength: 20_000, description: 'SELECT { * | columns } FROM Entity [WHERE …] [ORDER BY column [ASC|DESC]] [LIMIT n], with ? placeholders.' },
-        queryParameters: {
-          type: 'array',
-          maxItems: 1_000,
-          items: { type: 'object', properties: { dataType: { type: 'string' }, value: {} }, description: 'A value for the next ? placeholder.' }
-        },
-        maxRows: int64('The most rows to answer'),
-        timeout: int64(`Seconds the query may take, at most ${MAX_TIMEOUT_SECONDS}`)
-      }
-    }
+    query: { type: 'object', required: ['query'], additionalProperties: false, properties: QUERY_PROPERTIES }
   }
 }
 
